@@ -1,0 +1,186 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { ConfigError } from "./errors.js";
+import { CatalogOverride, DEFAULT_CATALOG, mergeCatalog, type ModelCatalog } from "./tools/catalog.js";
+
+/** Ollama's own default address. */
+export const DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434";
+
+/**
+ * Normalizes an Ollama address the way Ollama reads `OLLAMA_HOST`: a bare `host`, `host:port`,
+ * `:port` or a full URL. Scheme defaults to http, port to 11434.
+ */
+export function normalizeOllamaHost(raw: string): string {
+  let value = raw.trim();
+  if (value === "") return DEFAULT_OLLAMA_HOST;
+  if (value.startsWith(":")) value = `127.0.0.1${value}`;
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) value = `http://${value}`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`OLLAMA_HOST '${raw}' is not a valid address: use host:port or http://host:port`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`OLLAMA_HOST '${raw}' must use http or https`);
+  }
+  if (url.hostname === "0.0.0.0") url.hostname = "127.0.0.1";
+  if (url.port === "") url.port = url.protocol === "https:" ? "443" : "11434";
+  const path = url.pathname.replace(/\/+$/, "");
+  return `${url.protocol}//${url.host}${path}`;
+}
+
+const positiveInt = z.coerce.number().int().positive();
+
+/** Every setting of the generation stage, with its default. */
+export const ConfigSchema = z.object({
+  /** Base URL of the Ollama server (`OLLAMA_HOST`). */
+  ollamaHost: z.string().transform(normalizeOllamaHost).default(DEFAULT_OLLAMA_HOST),
+  /** SQLite file for conversation checkpoints (`BRUNO_DB`); in memory when unset. */
+  dbPath: z.string().min(1).optional(),
+  /** JSON file overriding the model catalog (`BRUNO_CATALOG`). */
+  catalogPath: z.string().min(1).optional(),
+  /** pino level (`LOG_LEVEL`). */
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  limits: z
+    .object({
+      /** Longest accepted query, in characters (`BRUNO_MAX_QUERY_CHARS`). */
+      maxQueryChars: positiveInt.default(8000),
+      /** Most context documents accepted in one request (`BRUNO_MAX_DOCUMENTS`). */
+      maxDocuments: positiveInt.default(50),
+      /** Longest accepted document, in characters (`BRUNO_MAX_DOCUMENT_CHARS`). */
+      maxDocumentChars: positiveInt.default(200_000),
+    })
+    .prefault({}),
+  history: z
+    .object({
+      /** Earlier turns of the thread included in the prompt (`BRUNO_HISTORY_TURNS`). */
+      promptTurns: z.coerce.number().int().min(0).default(3),
+    })
+    .prefault({}),
+  timeouts: z
+    .object({
+      /** Whole request to the model, from send to last token (`BRUNO_TIMEOUT_MS`). */
+      totalMs: positiveInt.default(300_000),
+      /** Until the first token arrives; covers a cold model load (`BRUNO_FIRST_TOKEN_TIMEOUT_MS`). */
+      firstTokenMs: positiveInt.default(120_000),
+      /** Longest silence between two tokens (`BRUNO_STALL_TIMEOUT_MS`). */
+      stallMs: positiveInt.default(30_000),
+      /** Admin calls: tags, show, version (`BRUNO_ADMIN_TIMEOUT_MS`). */
+      adminMs: positiveInt.default(5_000),
+    })
+    .prefault({}),
+  /** How long `/api/tags` answers are reused (`BRUNO_TAGS_TTL_MS`). */
+  tagsTtlMs: z.coerce.number().int().min(0).default(30_000),
+  /** Ollama `keep_alive` sent with every chat request (`BRUNO_KEEP_ALIVE`), e.g. `10m`, `-1`, `0`. */
+  keepAlive: z.string().min(1).default("10m"),
+  /** Sampling seed for reproducible answers (`BRUNO_SEED`). */
+  seed: z.coerce.number().int().optional(),
+});
+
+export type BrunoConfigInput = z.input<typeof ConfigSchema>;
+export type BrunoConfig = z.output<typeof ConfigSchema> & { catalog: ModelCatalog };
+
+type Env = Record<string, string | undefined>;
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value;
+}
+
+/** Reads the settings this package knows from an environment. */
+export function configFromEnv(env: Env): BrunoConfigInput {
+  const e = (name: string) => nonEmpty(env[name]);
+  return {
+    ollamaHost: e("OLLAMA_HOST"),
+    dbPath: e("BRUNO_DB"),
+    catalogPath: e("BRUNO_CATALOG"),
+    logLevel: e("LOG_LEVEL")?.toLowerCase() as BrunoConfigInput["logLevel"],
+    limits: {
+      maxQueryChars: e("BRUNO_MAX_QUERY_CHARS"),
+      maxDocuments: e("BRUNO_MAX_DOCUMENTS"),
+      maxDocumentChars: e("BRUNO_MAX_DOCUMENT_CHARS"),
+    },
+    history: { promptTurns: e("BRUNO_HISTORY_TURNS") },
+    timeouts: {
+      totalMs: e("BRUNO_TIMEOUT_MS"),
+      firstTokenMs: e("BRUNO_FIRST_TOKEN_TIMEOUT_MS"),
+      stallMs: e("BRUNO_STALL_TIMEOUT_MS"),
+      adminMs: e("BRUNO_ADMIN_TIMEOUT_MS"),
+    },
+    tagsTtlMs: e("BRUNO_TAGS_TTL_MS"),
+    keepAlive: e("BRUNO_KEEP_ALIVE"),
+    seed: e("BRUNO_SEED"),
+  } as BrunoConfigInput;
+}
+
+function dropUndefined<T>(value: T): T {
+  if (Array.isArray(value) || value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (v !== undefined) out[k] = dropUndefined(v);
+  }
+  return out as T;
+}
+
+function mergeInputs(base: BrunoConfigInput, over: BrunoConfigInput): BrunoConfigInput {
+  const a = dropUndefined(base) as Record<string, unknown>;
+  const b = dropUndefined(over) as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] =
+      prev && typeof prev === "object" && !Array.isArray(prev) && v && typeof v === "object" && !Array.isArray(v)
+        ? { ...prev, ...v }
+        : v;
+  }
+  return out as BrunoConfigInput;
+}
+
+export interface LoadConfigOptions {
+  /** The environment to read; `process.env` when omitted. */
+  env?: Env;
+  /** Values that win over the environment (CLI flags). */
+  overrides?: BrunoConfigInput;
+  /** A catalog object that wins over `BRUNO_CATALOG` (tests, embedding hosts). */
+  catalog?: ModelCatalog;
+}
+
+function readCatalogFile(path: string): ModelCatalog {
+  let raw: string;
+  try {
+    raw = readFileSync(path, "utf8");
+  } catch (cause) {
+    throw new ConfigError(`cannot read the model catalog ${path} (BRUNO_CATALOG): ${(cause as Error).message}`, { cause });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (cause) {
+    throw new ConfigError(`the model catalog ${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  const parsed = CatalogOverride.safeParse(json);
+  if (!parsed.success) {
+    throw new ConfigError(`the model catalog ${path} is invalid: ${z.prettifyError(parsed.error)}`);
+  }
+  try {
+    return mergeCatalog(DEFAULT_CATALOG, parsed.data);
+  } catch (cause) {
+    const detail = cause instanceof z.ZodError ? z.prettifyError(cause) : String(cause);
+    throw new ConfigError(`the model catalog ${path} is inconsistent: ${detail}`, { cause });
+  }
+}
+
+/**
+ * Validates all settings once: defaults, then the environment, then overrides.
+ * The only place in the package that reads `process.env`.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): BrunoConfig {
+  const env = options.env ?? process.env;
+  const input = mergeInputs(configFromEnv(env), options.overrides ?? {});
+  const parsed = ConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid settings: ${z.prettifyError(parsed.error)}`);
+  }
+  const catalog = options.catalog ?? (parsed.data.catalogPath ? readCatalogFile(parsed.data.catalogPath) : DEFAULT_CATALOG);
+  return { ...parsed.data, catalog };
+}

@@ -1,0 +1,219 @@
+/**
+ * Typed errors of the generation stage. Every failure a caller can act on is a
+ * `BrunoError` with a stable `code`; its message says what to do next.
+ */
+
+export type BrunoErrorCode =
+  | "INVALID_INPUT"
+  | "CONFIG_INVALID"
+  | "DOCS_UNREADABLE"
+  | "SERVER_UNREACHABLE"
+  | "SERVER_ERROR"
+  | "SERVER_BUSY"
+  | "MODEL_NOT_FOUND"
+  | "NO_MODEL_AVAILABLE"
+  | "TIMEOUT_FIRST_TOKEN"
+  | "TIMEOUT_STALL"
+  | "TIMEOUT_TOTAL"
+  | "CONTEXT_OVERFLOW"
+  | "CIRCUIT_OPEN"
+  | "CANCELLED"
+  | "THREAD_BUSY"
+  | "ALL_MODELS_FAILED"
+  | "MODEL_FILE_INVALID"
+  | "GENERATION_FAILED";
+
+/** Codes worth retrying against the same model: the fault may pass. */
+export const TRANSIENT_CODES: ReadonlySet<BrunoErrorCode> = new Set<BrunoErrorCode>([
+  "SERVER_UNREACHABLE",
+  "SERVER_ERROR",
+  "SERVER_BUSY",
+  "TIMEOUT_FIRST_TOKEN",
+  "TIMEOUT_STALL",
+  "TIMEOUT_TOTAL",
+]);
+
+/** Codes after which the next model of the fallback chain may still answer. */
+export const FALLBACK_CODES: ReadonlySet<BrunoErrorCode> = new Set<BrunoErrorCode>([
+  ...TRANSIENT_CODES,
+  "MODEL_NOT_FOUND",
+  "CIRCUIT_OPEN",
+  "CONTEXT_OVERFLOW",
+  "GENERATION_FAILED",
+]);
+
+export interface BrunoErrorOptions {
+  cause?: unknown;
+  /** Extra structured facts (model tag, host, field name…), safe to log. */
+  details?: Record<string, unknown>;
+}
+
+/** Base class of every error this package raises on purpose. */
+export class BrunoError extends Error {
+  override name = "BrunoError";
+  readonly code: BrunoErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: BrunoErrorCode, message: string, options: BrunoErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+
+  /** True when retrying the same request may succeed. */
+  get transient(): boolean {
+    return TRANSIENT_CODES.has(this.code);
+  }
+
+  toJSON(): { name: string; code: BrunoErrorCode; message: string; details: Record<string, unknown> } {
+    return { name: this.name, code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** The caller's input failed validation; `field` names the offending path. */
+export class InvalidInputError extends BrunoError {
+  override name = "InvalidInputError";
+  readonly field: string;
+  constructor(field: string, message: string, options: BrunoErrorOptions = {}) {
+    super("INVALID_INPUT", `invalid input: ${field}: ${message}`, {
+      ...options,
+      details: { field, ...options.details },
+    });
+    this.field = field;
+  }
+}
+
+/** A setting (env variable, flag or catalog file) failed validation. */
+export class ConfigError extends BrunoError {
+  override name = "ConfigError";
+  constructor(message: string, options: BrunoErrorOptions = {}) {
+    super("CONFIG_INVALID", message, options);
+  }
+}
+
+/** A `--docs` path could not be read or held no usable documents. */
+export class DocumentsError extends BrunoError {
+  override name = "DocumentsError";
+  constructor(message: string, options: BrunoErrorOptions = {}) {
+    super("DOCS_UNREADABLE", message, options);
+  }
+}
+
+/** The Ollama server could not be reached, or answered with a failure. */
+export class ServerError extends BrunoError {
+  override name = "ServerError";
+  constructor(
+    code: "SERVER_UNREACHABLE" | "SERVER_ERROR" | "SERVER_BUSY",
+    message: string,
+    options: BrunoErrorOptions = {},
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** The requested model is not installed on the server. */
+export class ModelNotFoundError extends BrunoError {
+  override name = "ModelNotFoundError";
+  readonly model: string;
+  constructor(model: string, message?: string, options: BrunoErrorOptions = {}) {
+    super("MODEL_NOT_FOUND", message ?? `model '${model}' is not installed: run \`ollama pull ${model}\``, {
+      ...options,
+      details: { model, ...options.details },
+    });
+    this.model = model;
+  }
+}
+
+/** No model of the catalog (or the explicit override) is installed on the server. */
+export class NoModelAvailableError extends BrunoError {
+  override name = "NoModelAvailableError";
+  constructor(message: string, options: BrunoErrorOptions = {}) {
+    super("NO_MODEL_AVAILABLE", message, options);
+  }
+}
+
+/** A deadline expired: before the first token, between tokens, or for the whole request. */
+export class TimeoutError extends BrunoError {
+  override name = "TimeoutError";
+  constructor(
+    code: "TIMEOUT_FIRST_TOKEN" | "TIMEOUT_STALL" | "TIMEOUT_TOTAL",
+    message: string,
+    options: BrunoErrorOptions = {},
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** The prompt cannot fit the model's context window even with every optional part dropped. */
+export class ContextOverflowError extends BrunoError {
+  override name = "ContextOverflowError";
+  constructor(message: string, options: BrunoErrorOptions = {}) {
+    super("CONTEXT_OVERFLOW", message, options);
+  }
+}
+
+/** The caller aborted the run. */
+export class CancelledError extends BrunoError {
+  override name = "CancelledError";
+  constructor(message = "the run was cancelled", options: BrunoErrorOptions = {}) {
+    super("CANCELLED", message, options);
+  }
+}
+
+/** The model failed in a way that fits no other code (e.g. an empty answer, a malformed stream). */
+export class GenerationError extends BrunoError {
+  override name = "GenerationError";
+  constructor(message: string, options: BrunoErrorOptions = {}) {
+    super("GENERATION_FAILED", message, options);
+  }
+}
+
+/** One model's failed attempt, as recorded in `modelsTried`. */
+export interface ModelFailure {
+  model: string;
+  code: BrunoErrorCode;
+  message: string;
+}
+
+/** Every model of the fallback chain failed; `attempts` lists each one and why. */
+export class AllModelsFailedError extends BrunoError {
+  override name = "AllModelsFailedError";
+  readonly attempts: ModelFailure[];
+  constructor(attempts: ModelFailure[], options: BrunoErrorOptions = {}) {
+    const summary = attempts.map((a) => `${a.model}: ${a.code} (${a.message})`).join("; ");
+    super("ALL_MODELS_FAILED", `every model failed: ${summary}`, {
+      ...options,
+      details: { attempts, ...options.details },
+    });
+    this.attempts = attempts;
+  }
+}
+
+export function isBrunoError(error: unknown): error is BrunoError {
+  return error instanceof BrunoError;
+}
+
+export function isInvalidInputError(error: unknown): error is InvalidInputError {
+  return error instanceof InvalidInputError;
+}
+
+export function isModelNotFoundError(error: unknown): error is ModelNotFoundError {
+  return error instanceof ModelNotFoundError;
+}
+
+export function isAllModelsFailedError(error: unknown): error is AllModelsFailedError {
+  return error instanceof AllModelsFailedError;
+}
+
+export function isTimeoutError(error: unknown): error is TimeoutError {
+  return error instanceof TimeoutError;
+}
+
+export function isCancelledError(error: unknown): error is CancelledError {
+  return error instanceof CancelledError;
+}
+
+/** True for a failure after which trying the next model of the chain makes sense. */
+export function isFallbackWorthy(error: unknown): boolean {
+  return isBrunoError(error) && FALLBACK_CODES.has(error.code);
+}

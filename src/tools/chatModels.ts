@@ -1,0 +1,58 @@
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { ChatOllama } from "@langchain/ollama";
+import type { GenerationProfile } from "./generationProfiles.js";
+
+/** Everything needed to build the chat model for one call. */
+export interface ChatModelRequest {
+  /** The model tag. */
+  model: string;
+  profile: GenerationProfile;
+  /** Context window to request (`num_ctx`). */
+  numCtx: number;
+  seed?: number | undefined;
+  /** Aborts the underlying HTTP request (deadlines and caller cancellation). */
+  signal: AbortSignal;
+}
+
+/** Builds a chat model per call: ChatOllama in production, a scripted fake in tests. */
+export type ChatModelFactory = (request: ChatModelRequest) => BaseChatModel;
+
+export interface OllamaFactoryOptions {
+  host: string;
+  keepAlive: string;
+  /** The fetch to wrap; global fetch by default. */
+  fetch?: typeof fetch;
+}
+
+/**
+ * Wraps fetch so the request also aborts on `signal`. ChatOllama does not pass call signals
+ * to its HTTP client, so without this a server that never answers hangs the call.
+ */
+export function abortableFetch(signal: AbortSignal, base: typeof fetch = fetch): typeof fetch {
+  return (input, init) => {
+    const signals = init?.signal ? [init.signal, signal] : [signal];
+    return base(input, { ...init, signal: AbortSignal.any(signals) });
+  };
+}
+
+/**
+ * ChatOllama per call, so that aborting one request never aborts another stream of a shared
+ * client. Auto-pull stays off: a request never starts a model download.
+ */
+export function createOllamaChatModelFactory(options: OllamaFactoryOptions): ChatModelFactory {
+  return (request) =>
+    new ChatOllama({
+      model: request.model,
+      baseUrl: options.host,
+      fetch: abortableFetch(request.signal, options.fetch),
+      checkOrPullModel: false,
+      keepAlive: options.keepAlive,
+      temperature: request.profile.temperature,
+      topP: request.profile.topP,
+      topK: request.profile.topK,
+      repeatPenalty: request.profile.repeatPenalty,
+      numPredict: request.profile.maxTokens,
+      numCtx: request.numCtx,
+      ...(request.seed !== undefined ? { seed: request.seed } : {}),
+    });
+}

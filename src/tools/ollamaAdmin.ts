@@ -1,0 +1,153 @@
+import { z } from "zod";
+import { ModelNotFoundError } from "../errors.js";
+import { systemClock, type Clock } from "./clock.js";
+import { ollamaStatus, toBrunoError } from "./ollamaErrors.js";
+
+/** A model installed on the server, as `/api/tags` lists it. */
+export interface InstalledModel {
+  name: string;
+  size?: number | undefined;
+  parameterSize?: string | undefined;
+  family?: string | undefined;
+}
+
+/** What `/api/show` tells about a model that matters here. */
+export interface ModelDetails {
+  name: string;
+  /** The model's trained context length from `model_info` (`<arch>.context_length`), if reported. */
+  contextLength?: number | undefined;
+  capabilities: string[];
+}
+
+/** Read-only admin calls to an Ollama server. */
+export interface OllamaAdmin {
+  readonly host: string;
+  /** Installed models; cached for the TTL unless `fresh`. */
+  listModels(options?: { fresh?: boolean; signal?: AbortSignal }): Promise<InstalledModel[]>;
+  /** Details of one model; cached for the process. */
+  showModel(name: string, options?: { signal?: AbortSignal }): Promise<ModelDetails>;
+  /** The server version. */
+  version(options?: { signal?: AbortSignal }): Promise<string>;
+}
+
+const TagsResponse = z.object({
+  models: z.array(
+    z.object({
+      name: z.string(),
+      size: z.number().optional(),
+      details: z.object({ parameter_size: z.string().optional(), family: z.string().optional() }).partial().optional(),
+    }),
+  ),
+});
+const ShowResponse = z.object({
+  model_info: z.record(z.string(), z.unknown()).optional(),
+  capabilities: z.array(z.string()).optional(),
+});
+const VersionResponse = z.object({ version: z.string() });
+
+export interface OllamaAdminOptions {
+  host: string;
+  /** Per-call deadline in ms. */
+  timeoutMs: number;
+  /** How long a `/api/tags` answer is reused. */
+  tagsTtlMs: number;
+  clock?: Clock;
+  fetch?: typeof fetch;
+}
+
+class HttpOllamaAdmin implements OllamaAdmin {
+  readonly host: string;
+  private readonly options: OllamaAdminOptions;
+  private readonly clock: Clock;
+  private readonly fetchFn: typeof fetch;
+  private tags?: { at: number; models: Promise<InstalledModel[]> };
+  private readonly shows = new Map<string, Promise<ModelDetails>>();
+
+  constructor(options: OllamaAdminOptions) {
+    this.options = options;
+    this.host = options.host;
+    this.clock = options.clock ?? systemClock;
+    this.fetchFn = options.fetch ?? fetch;
+  }
+
+  private async request<T>(path: string, schema: z.ZodType<T>, init: RequestInit & { model?: string }, signal?: AbortSignal): Promise<T> {
+    const signals = [AbortSignal.timeout(this.options.timeoutMs), ...(signal ? [signal] : [])];
+    let response: Response;
+    try {
+      response = await this.fetchFn(`${this.host}${path}`, { ...init, signal: AbortSignal.any(signals) });
+    } catch (error) {
+      if (error instanceof Error && error.name === "TimeoutError") {
+        throw toBrunoError(Object.assign(new Error(`no answer within ${this.options.timeoutMs} ms`), { code: "UND_ERR_CONNECT_TIMEOUT" }), { host: this.host });
+      }
+      throw toBrunoError(error, { host: this.host });
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { error?: string }).error ?? text;
+      } catch {
+        // plain-text error body
+      }
+      const err = Object.assign(new Error(message), { name: "ResponseError", status_code: response.status });
+      if (response.status === 404 && init.model) throw new ModelNotFoundError(init.model, undefined, { cause: err, details: { host: this.host } });
+      throw toBrunoError(err, { host: this.host, model: init.model });
+    }
+    try {
+      return schema.parse(JSON.parse(text));
+    } catch (cause) {
+      throw toBrunoError(new SyntaxError(`unexpected answer from ${path}: ${(cause as Error).message}`), { host: this.host });
+    }
+  }
+
+  listModels(options: { fresh?: boolean; signal?: AbortSignal } = {}): Promise<InstalledModel[]> {
+    const now = this.clock.now();
+    if (!options.fresh && this.tags && now - this.tags.at < this.options.tagsTtlMs) return this.tags.models;
+    const models = this.request("/api/tags", TagsResponse, { method: "GET" }, options.signal).then((r) =>
+      r.models.map((m) => ({ name: m.name, size: m.size, parameterSize: m.details?.parameter_size, family: m.details?.family })),
+    );
+    this.tags = { at: now, models };
+    models.catch(() => {
+      if (this.tags?.models === models) this.tags = undefined;
+    });
+    return models;
+  }
+
+  showModel(name: string, options: { signal?: AbortSignal } = {}): Promise<ModelDetails> {
+    const cached = this.shows.get(name);
+    if (cached) return cached;
+    const details = this.request("/api/show", ShowResponse, { method: "POST", body: JSON.stringify({ model: name }), headers: { "content-type": "application/json" }, model: name }, options.signal).then((r) => {
+      const info = r.model_info ?? {};
+      const key = Object.keys(info).find((k) => k.endsWith(".context_length"));
+      const ctx = key ? info[key] : undefined;
+      return { name, contextLength: typeof ctx === "number" ? ctx : undefined, capabilities: r.capabilities ?? [] };
+    });
+    this.shows.set(name, details);
+    details.catch(() => this.shows.delete(name));
+    return details;
+  }
+
+  async version(options: { signal?: AbortSignal } = {}): Promise<string> {
+    return (await this.request("/api/version", VersionResponse, { method: "GET" }, options.signal)).version;
+  }
+}
+
+/** Admin calls over HTTP with a deadline per call and a TTL cache for the model list. */
+export function createOllamaAdmin(options: OllamaAdminOptions): OllamaAdmin {
+  return new HttpOllamaAdmin(options);
+}
+
+/** An admin that reports a fixed model list; for tests and hosts that already know what is installed. */
+export function staticOllamaAdmin(models: readonly string[], host = "static://models"): OllamaAdmin {
+  return {
+    host,
+    listModels: async () => models.map((name) => ({ name })),
+    showModel: async (name) => {
+      if (!models.includes(name)) throw new ModelNotFoundError(name);
+      return { name, capabilities: ["completion"] };
+    },
+    version: async () => "static",
+  };
+}
+
+export { ollamaStatus };
