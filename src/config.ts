@@ -141,6 +141,8 @@ export interface LoadConfigOptions {
   env?: Env;
   /** Values that win over the environment (CLI flags). */
   overrides?: BrunoConfigInput;
+  /** Values that replace the built-in defaults but lose to the environment (a host's own defaults). */
+  defaults?: BrunoConfigInput;
   /** A catalog object that wins over `BRUNO_CATALOG` (tests, embedding hosts). */
   catalog?: ModelCatalog;
 }
@@ -176,7 +178,7 @@ function readCatalogFile(path: string): ModelCatalog {
  */
 export function loadConfig(options: LoadConfigOptions = {}): BrunoConfig {
   const env = options.env ?? process.env;
-  const input = mergeInputs(configFromEnv(env), options.overrides ?? {});
+  const input = mergeInputs(mergeInputs(options.defaults ?? {}, configFromEnv(env)), options.overrides ?? {});
   const parsed = ConfigSchema.safeParse(input);
   if (!parsed.success) {
     throw new ConfigError(`invalid settings: ${z.prettifyError(parsed.error)}`);

@@ -243,3 +243,18 @@ export interface GenerationResult {
   warnings: string[];
   usage: Usage;
 }
+
+/** Picks the output contract out of a full state (as the "values" stream yields it). */
+export function toGenerationResult(state: Partial<GenerationStateType>): GenerationResult {
+  return {
+    answer: state.answer ?? "",
+    queryType: state.queryType ?? "chat",
+    complexity: state.complexity ?? "simple",
+    requiresCode: state.requiresCode ?? false,
+    model: state.model ?? state.generation?.model ?? "",
+    modelsTried: state.modelsTried ?? [],
+    citations: state.citations ?? [],
+    warnings: state.warnings ?? [],
+    usage: state.usage ?? { ...EMPTY_USAGE },
+  };
+}

@@ -1,0 +1,190 @@
+import { randomUUID } from "node:crypto";
+import { createInterface } from "node:readline/promises";
+import { loadConfig, type BrunoConfig, type BrunoConfigInput } from "../config.js";
+import { isBrunoError, ModelNotFoundError, type BrunoError } from "../errors.js";
+import { createGenerationGraph, type GenerationGraph } from "../graph/graph.js";
+import { parseGenerationInput } from "../nodes/classify.js";
+import { sameModelTag } from "../tools/catalog.js";
+import { createLogger } from "../tools/logger.js";
+import { createOllamaAdmin } from "../tools/ollamaAdmin.js";
+import { parseCommand, USAGE, type Command, type CommonOptions } from "./args.js";
+import { loadDocumentSections, rankSections, type DocumentSection } from "./documents.js";
+import { exitCodeFor } from "./render.js";
+import { openCheckpointer, runTurn, type Output } from "./session.js";
+
+export interface CliIO {
+  argv: string[];
+  stdout: Output;
+  stderr: Output;
+  stdin: NodeJS.ReadableStream;
+  env?: Record<string, string | undefined>;
+  /** Aborted on Ctrl-C. */
+  signal: AbortSignal;
+}
+
+function configFor(options: CommonOptions, env: CliIO["env"]): BrunoConfig {
+  const overrides: BrunoConfigInput = {};
+  if (options.host) overrides.ollamaHost = options.host;
+  if (options.db) overrides.dbPath = options.db;
+  if (options.verbose) overrides.logLevel = "debug";
+  return loadConfig({ ...(env ? { env } : {}), overrides, defaults: { logLevel: "warn" } });
+}
+
+function buildGraph(config: BrunoConfig): GenerationGraph {
+  return createGenerationGraph({ config, logger: createLogger({ level: config.logLevel }), checkpointer: openCheckpointer(config) });
+}
+
+async function loadDocs(paths: readonly string[]): Promise<DocumentSection[]> {
+  return paths.length > 0 ? loadDocumentSections(paths) : [];
+}
+
+async function ask(cmd: Extract<Command, { name: "ask" }>, io: CliIO): Promise<number> {
+  const config = configFor(cmd.options, io.env);
+  const sections = await loadDocs(cmd.docs);
+  const input = parseGenerationInput(
+    {
+      query: cmd.query,
+      documents: rankSections(cmd.query, sections, cmd.topK),
+      ...(cmd.model ? { model: cmd.model } : {}),
+      ...(cmd.type ? { queryType: cmd.type } : {}),
+    },
+    config.limits,
+  );
+  if (cmd.docs.length > 0 && (input.documents ?? []).length === 0) {
+    io.stderr.write(`warning: no section of ${cmd.docs.join(", ")} matches the query; answering without context\n`);
+  }
+  const graph = buildGraph(config);
+  const result = await runTurn(graph, input, { threadId: cmd.thread ?? randomUUID(), signal: io.signal, stdout: io.stdout, stderr: io.stderr, render: !cmd.options.json });
+  if (cmd.options.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  return 0;
+}
+
+async function chat(cmd: Extract<Command, { name: "chat" }>, io: CliIO): Promise<number> {
+  const config = configFor(cmd.options, io.env);
+  const sections = await loadDocs(cmd.docs);
+  const graph = buildGraph(config);
+  const threadId = cmd.thread ?? randomUUID();
+  io.stderr.write(`bruno chat — thread ${threadId}${config.dbPath ? ` in ${config.dbPath}` : ""}; ${sections.length} document sections; empty line or Ctrl-D to quit\n`);
+  const rl = createInterface({ input: io.stdin, terminal: false });
+  try {
+    for (;;) {
+      io.stdout.write("\nyou> ");
+      let line: string;
+      try {
+        line = await rl.question("", { signal: io.signal });
+      } catch {
+        break;
+      }
+      const query = line.trim();
+      if (query === "" || query === "/exit" || query === "/quit") break;
+      try {
+        const input = parseGenerationInput(
+          { query, documents: rankSections(query, sections, cmd.topK), ...(cmd.model ? { model: cmd.model } : {}) },
+          config.limits,
+        );
+        io.stdout.write("bruno> ");
+        await runTurn(graph, input, { threadId, signal: io.signal, stdout: io.stdout, stderr: io.stderr, render: true });
+      } catch (error) {
+        if (io.signal.aborted) throw error;
+        io.stderr.write(`error: ${describe(error, cmd.options.verbose)}\n`);
+      }
+    }
+  } finally {
+    rl.close();
+  }
+  return 0;
+}
+
+async function models(cmd: Extract<Command, { name: "models" }>, io: CliIO): Promise<number> {
+  const config = configFor(cmd.options, io.env);
+  const admin = createOllamaAdmin({ host: config.ollamaHost, timeoutMs: config.timeouts.adminMs, tagsTtlMs: 0 });
+  const report: {
+    host: string;
+    reachable: boolean;
+    version?: string;
+    error?: string;
+    installed: string[];
+    catalog: { tag: string; installed: boolean; role: string[] }[];
+  } = { host: config.ollamaHost, reachable: false, installed: [], catalog: [] };
+  try {
+    report.version = await admin.version({ signal: io.signal });
+    report.installed = (await admin.listModels({ fresh: true, signal: io.signal })).map((m) => m.name);
+    report.reachable = true;
+  } catch (error) {
+    report.error = isBrunoError(error) ? error.message : String(error);
+  }
+  report.catalog = config.catalog.models.map((m) => ({
+    tag: m.tag,
+    installed: report.installed.some((name) => sameModelTag(name, m.tag)),
+    role: Object.entries(config.catalog.routes).filter(([, tag]) => tag === m.tag).map(([role]) => role),
+  }));
+  if (cmd.options.json) {
+    io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return report.reachable ? 0 : exitCodeFor("SERVER_UNREACHABLE");
+  }
+  if (!report.reachable) {
+    io.stdout.write(`Ollama at ${report.host}: unreachable\n`);
+    io.stderr.write(`bruno: ${report.error}\n`);
+    return exitCodeFor("SERVER_UNREACHABLE");
+  }
+  io.stdout.write(`Ollama at ${report.host}: reachable, version ${report.version}\n\nInstalled models (${report.installed.length}):\n`);
+  for (const name of report.installed) io.stdout.write(`  ${name}\n`);
+  io.stdout.write("\nCatalog:\n");
+  for (const m of report.catalog) {
+    const role = m.role.length > 0 ? ` (${m.role.join(", ")})` : "";
+    io.stdout.write(`  ${m.installed ? "✓" : "✗"} ${m.tag}${role}${m.installed ? "" : ` — missing: ollama pull ${m.tag}`}\n`);
+  }
+  return 0;
+}
+
+function describe(error: unknown, verbose: boolean): string {
+  if (verbose && error instanceof Error && error.stack) return error.stack;
+  if (isBrunoError(error)) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs the CLI; returns the exit code. Errors become one line on stderr. */
+export async function runCli(io: CliIO): Promise<number> {
+  let verbose = io.argv.includes("--verbose") || io.argv.includes("-v");
+  try {
+    const cmd = parseCommand(io.argv);
+    switch (cmd.name) {
+      case "help":
+        io.stdout.write(`${USAGE}\n`);
+        return 0;
+      case "ask":
+        verbose = cmd.options.verbose;
+        return await ask(cmd, io);
+      case "chat":
+        return await chat(cmd, io);
+      case "models":
+        return await models(cmd, io);
+    }
+  } catch (error) {
+    const bruno: BrunoError | undefined = isBrunoError(error) ? error : undefined;
+    const code = io.signal.aborted ? "CANCELLED" : (bruno?.code ?? "UNKNOWN");
+    const text = io.signal.aborted ? "cancelled" : describe(error, verbose);
+    io.stderr.write(`\nbruno: ${code === "UNKNOWN" ? "unexpected error" : code}: ${text}\n`);
+    if (error instanceof ModelNotFoundError) io.stderr.write("bruno: `bruno models` lists what is installed\n");
+    return exitCodeFor(code);
+  }
+}
+
+/** The process entry point: wires stdio, Ctrl-C and the exit code. */
+export async function main(): Promise<void> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  process.on("SIGINT", () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(130);
+    controller.abort(new Error("interrupted"));
+  });
+  const code = await runCli({
+    argv: process.argv.slice(2),
+    stdout: { write: (t) => void process.stdout.write(t) },
+    stderr: { write: (t) => void process.stderr.write(t) },
+    stdin: process.stdin,
+    signal: controller.signal,
+  });
+  process.exitCode = code;
+}

@@ -1,0 +1,58 @@
+import type { BrunoErrorCode } from "../errors.js";
+import type { ContextDocument, GenerationResult } from "../graph/state.js";
+
+/** Process exit codes of the CLI, by error code. */
+export function exitCodeFor(code: BrunoErrorCode | "UNKNOWN"): number {
+  switch (code) {
+    case "INVALID_INPUT":
+    case "CONFIG_INVALID":
+    case "DOCS_UNREADABLE":
+      return 2;
+    case "SERVER_UNREACHABLE":
+    case "SERVER_ERROR":
+    case "SERVER_BUSY":
+    case "CIRCUIT_OPEN":
+      return 3;
+    case "MODEL_NOT_FOUND":
+    case "NO_MODEL_AVAILABLE":
+    case "MODEL_FILE_INVALID":
+      return 4;
+    case "TIMEOUT_FIRST_TOKEN":
+    case "TIMEOUT_STALL":
+    case "TIMEOUT_TOTAL":
+      return 5;
+    case "ALL_MODELS_FAILED":
+    case "GENERATION_FAILED":
+    case "CONTEXT_OVERFLOW":
+    case "THREAD_BUSY":
+      return 6;
+    case "CANCELLED":
+      return 130;
+    case "UNKNOWN":
+      return 1;
+  }
+}
+
+/** The numbered sources after an answer; cited ones are marked. */
+export function formatSources(documents: readonly ContextDocument[], result: GenerationResult): string {
+  if (documents.length === 0) return "";
+  const cited = new Set(result.citations.filter((c) => c.valid).map((c) => c.index));
+  const lines = documents.map((doc, i) => {
+    const n = i + 1;
+    const label = doc.title ?? doc.source ?? `document ${n}`;
+    const where = doc.source && doc.source !== label ? ` — ${doc.source}` : "";
+    return `  ${cited.has(n) ? "*" : " "}[${n}] ${label}${where}`;
+  });
+  return `Sources (* cited):\n${lines.join("\n")}\n`;
+}
+
+function seconds(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}
+
+/** One line about how the answer was made, for stderr. */
+export function formatSummary(result: GenerationResult): string {
+  const u = result.usage;
+  const load = u.loadMs >= 1 ? `, load ${seconds(u.loadMs)}` : "";
+  return `— ${result.model} · ${result.queryType}/${result.complexity} · ${seconds(u.durationMs)}${load} · ${u.inputTokens} in / ${u.outputTokens} out tokens`;
+}
