@@ -1,0 +1,58 @@
+import { QUERY_TYPES, type QueryType } from "../../src/graph/state.js";
+
+/** One prediction next to its label. */
+export interface RoutingOutcome {
+  id: string;
+  query: string;
+  expected: { queryType: QueryType; complexity: string; requiresCode: boolean; model: string };
+  actual: { queryType: QueryType; complexity: string; requiresCode: boolean; model: string };
+}
+
+export interface RoutingScores {
+  items: number;
+  queryTypeAccuracy: number;
+  complexityAccuracy: number;
+  requiresCodeAccuracy: number;
+  modelAccuracy: number;
+  /** confusion[expected][actual] = count. */
+  confusion: Record<QueryType, Record<QueryType, number>>;
+  /** Per expected type: precision, recall and support. */
+  perType: Record<QueryType, { precision: number; recall: number; support: number }>;
+}
+
+const ratio = (n: number, d: number) => (d === 0 ? 0 : n / d);
+
+/** Accuracy of each routing decision, a confusion matrix and per-type precision/recall. */
+export function scoreRouting(outcomes: readonly RoutingOutcome[]): RoutingScores {
+  const zeroRow = () => Object.fromEntries(QUERY_TYPES.map((t) => [t, 0])) as Record<QueryType, number>;
+  const confusion = Object.fromEntries(QUERY_TYPES.map((t) => [t, zeroRow()])) as Record<QueryType, Record<QueryType, number>>;
+  let type = 0;
+  let complexity = 0;
+  let code = 0;
+  let model = 0;
+  for (const o of outcomes) {
+    confusion[o.expected.queryType][o.actual.queryType] += 1;
+    if (o.expected.queryType === o.actual.queryType) type++;
+    if (o.expected.complexity === o.actual.complexity) complexity++;
+    if (o.expected.requiresCode === o.actual.requiresCode) code++;
+    if (o.expected.model === o.actual.model) model++;
+  }
+  const perType = Object.fromEntries(
+    QUERY_TYPES.map((t) => {
+      const tp = confusion[t][t];
+      const support = QUERY_TYPES.reduce((n, a) => n + confusion[t][a], 0);
+      const predicted = QUERY_TYPES.reduce((n, e) => n + confusion[e][t], 0);
+      return [t, { precision: ratio(tp, predicted), recall: ratio(tp, support), support }];
+    }),
+  ) as RoutingScores["perType"];
+  const n = outcomes.length;
+  return {
+    items: n,
+    queryTypeAccuracy: ratio(type, n),
+    complexityAccuracy: ratio(complexity, n),
+    requiresCodeAccuracy: ratio(code, n),
+    modelAccuracy: ratio(model, n),
+    confusion,
+    perType,
+  };
+}
