@@ -7,26 +7,35 @@ import { CatalogOverride, DEFAULT_CATALOG, mergeCatalog, type ModelCatalog } fro
 export const DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434";
 
 /**
- * Normalizes an Ollama address the way Ollama reads `OLLAMA_HOST`: a bare `host`, `host:port`,
- * `:port` or a full URL. Scheme defaults to http, port to 11434.
+ * Normalizes an Ollama address the way Ollama reads `OLLAMA_HOST`: surrounding quotes and
+ * spaces are dropped; a bare `host`, `host:port` or `:port` gets http and port 11434; a URL with
+ * a scheme but no port gets the scheme's port (80 or 443). The result is canonical: lower case,
+ * no default port, no trailing slash.
  */
 export function normalizeOllamaHost(raw: string): string {
-  let value = raw.trim();
+  const value = raw.trim().replace(/^["']|["']$/g, "").trim();
   if (value === "") return DEFAULT_OLLAMA_HOST;
-  if (value.startsWith(":")) value = `127.0.0.1${value}`;
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) value = `http://${value}`;
+  const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value);
+  const scheme = schemeMatch?.[1]?.toLowerCase() ?? "http";
+  if (scheme !== "http" && scheme !== "https") {
+    throw new ConfigError(`OLLAMA_HOST '${raw}' must use http or https`);
+  }
+  let rest = schemeMatch ? value.slice(schemeMatch[0].length) : value;
+  const slash = rest.indexOf("/");
+  const path = slash >= 0 ? rest.slice(slash).replace(/\/+$/, "") : "";
+  rest = slash >= 0 ? rest.slice(0, slash) : rest;
+  const portMatch = /:(\d*)$/.exec(rest);
+  let host = portMatch ? rest.slice(0, portMatch.index) : rest;
+  let port = portMatch?.[1] ?? "";
+  if (port === "") port = schemeMatch ? (scheme === "https" ? "443" : "80") : "11434";
+  if (host === "" && schemeMatch) throw new ConfigError(`OLLAMA_HOST '${raw}' has no host: use host:port or http://host:port`);
+  if (host === "" || host === "0.0.0.0") host = "127.0.0.1";
   let url: URL;
   try {
-    url = new URL(value);
+    url = new URL(`${scheme}://${host}:${port}${path}`);
   } catch {
     throw new ConfigError(`OLLAMA_HOST '${raw}' is not a valid address: use host:port or http://host:port`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConfigError(`OLLAMA_HOST '${raw}' must use http or https`);
-  }
-  if (url.hostname === "0.0.0.0") url.hostname = "127.0.0.1";
-  if (url.port === "") url.port = url.protocol === "https:" ? "443" : "11434";
-  const path = url.pathname.replace(/\/+$/, "");
   return `${url.protocol}//${url.host}${path}`;
 }
 
@@ -68,6 +77,50 @@ export const ConfigSchema = z.object({
       stallMs: positiveInt.default(30_000),
       /** Admin calls: tags, show, version (`BRUNO_ADMIN_TIMEOUT_MS`). */
       adminMs: positiveInt.default(5_000),
+      /** A whole turn, retries and fallbacks included (`BRUNO_REQUEST_TIMEOUT_MS`). */
+      requestMs: positiveInt.default(600_000),
+    })
+    .prefault({}),
+  retry: z
+    .object({
+      /** Attempts per model on transient errors, the first included (`BRUNO_RETRY_ATTEMPTS`). */
+      maxAttempts: positiveInt.default(3),
+      /** First backoff delay (`BRUNO_RETRY_INITIAL_MS`); doubles each retry, with jitter. */
+      initialDelayMs: z.coerce.number().int().min(0).default(2_000),
+      /** Longest backoff delay (`BRUNO_RETRY_MAX_MS`). */
+      maxDelayMs: z.coerce.number().int().min(0).default(10_000),
+    })
+    .prefault({}),
+  breaker: z
+    .object({
+      /** Consecutive failures of one model that open its circuit (`BRUNO_BREAKER_THRESHOLD`). */
+      failureThreshold: positiveInt.default(5),
+      /** How long an open circuit waits before letting one trial call through (`BRUNO_BREAKER_COOLDOWN_MS`). */
+      cooldownMs: positiveInt.default(60_000),
+    })
+    .prefault({}),
+  concurrency: z
+    .object({
+      /** Model calls in flight per Ollama server (`BRUNO_CONCURRENCY`). */
+      limit: positiveInt.default(3),
+      /** Calls that may wait for a slot; beyond it callers get SERVER_BUSY at once (`BRUNO_QUEUE_SIZE`). */
+      queueSize: z.coerce.number().int().min(0).default(32),
+      /** Longest wait for a slot (`BRUNO_QUEUE_TIMEOUT_MS`). */
+      queueTimeoutMs: positiveInt.default(60_000),
+    })
+    .prefault({}),
+  embedded: z
+    .object({
+      /** Which engine answers: Ollama, in-process llama.cpp, or Ollama when it answers (`BRUNO_PROVIDER`). */
+      provider: z.enum(["ollama", "embedded", "auto"]).default("auto"),
+      /** A local GGUF file for the embedded engine (`BRUNO_MODEL_PATH`). */
+      modelPath: z.string().min(1).optional(),
+      /** CPU threads of the embedded engine (`BRUNO_THREADS`). */
+      threads: positiveInt.optional(),
+      /** Context size of the embedded engine in tokens (`BRUNO_CONTEXT_SIZE`). */
+      contextSize: positiveInt.optional(),
+      /** Where downloaded models are kept (`BRUNO_MODEL_CACHE`). */
+      cacheDir: z.string().min(1).optional(),
     })
     .prefault({}),
   /** How long `/api/tags` answers are reused (`BRUNO_TAGS_TTL_MS`). */
@@ -106,6 +159,28 @@ export function configFromEnv(env: Env): BrunoConfigInput {
       firstTokenMs: e("BRUNO_FIRST_TOKEN_TIMEOUT_MS"),
       stallMs: e("BRUNO_STALL_TIMEOUT_MS"),
       adminMs: e("BRUNO_ADMIN_TIMEOUT_MS"),
+      requestMs: e("BRUNO_REQUEST_TIMEOUT_MS"),
+    },
+    retry: {
+      maxAttempts: e("BRUNO_RETRY_ATTEMPTS"),
+      initialDelayMs: e("BRUNO_RETRY_INITIAL_MS"),
+      maxDelayMs: e("BRUNO_RETRY_MAX_MS"),
+    },
+    breaker: {
+      failureThreshold: e("BRUNO_BREAKER_THRESHOLD"),
+      cooldownMs: e("BRUNO_BREAKER_COOLDOWN_MS"),
+    },
+    concurrency: {
+      limit: e("BRUNO_CONCURRENCY"),
+      queueSize: e("BRUNO_QUEUE_SIZE"),
+      queueTimeoutMs: e("BRUNO_QUEUE_TIMEOUT_MS"),
+    },
+    embedded: {
+      provider: e("BRUNO_PROVIDER")?.toLowerCase(),
+      modelPath: e("BRUNO_MODEL_PATH"),
+      threads: e("BRUNO_THREADS"),
+      contextSize: e("BRUNO_CONTEXT_SIZE"),
+      cacheDir: e("BRUNO_MODEL_CACHE"),
     },
     tagsTtlMs: e("BRUNO_TAGS_TTL_MS"),
     keepAlive: e("BRUNO_KEEP_ALIVE"),

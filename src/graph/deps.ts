@@ -5,6 +5,8 @@ import { createOllamaChatModelFactory, type ChatModelFactory } from "../tools/ch
 import { systemClock, type Clock } from "../tools/clock.js";
 import { createLogger, type Logger } from "../tools/logger.js";
 import { createOllamaAdmin, type OllamaAdmin } from "../tools/ollamaAdmin.js";
+import { Resilience } from "../tools/resilience.js";
+import { TokenEstimator } from "../tools/tokens.js";
 
 /** What the nodes use from the world outside the graph. */
 export interface GenerationDeps {
@@ -14,6 +16,10 @@ export interface GenerationDeps {
   chatModelFactory: ChatModelFactory;
   logger: Logger;
   clock: Clock;
+  /** Retry, circuit breakers and the per-server concurrency limit. */
+  resilience: Resilience;
+  /** Prompt-size estimates for context fitting, calibrated from Ollama's counts. */
+  tokenEstimator: TokenEstimator;
 }
 
 /** Options of `createGenerationGraph`; anything left out is built from settings on first use. */
@@ -30,6 +36,9 @@ export interface GenerationGraphOptions {
   chatModelFactory?: ChatModelFactory;
   logger?: Logger;
   clock?: Clock;
+  /** Shared resilience policies (e.g. one per process across several graphs). */
+  resilience?: Resilience;
+  tokenEstimator?: TokenEstimator;
   /** Persists threads; none by default (hosts such as the LangGraph server bring their own). */
   checkpointer?: BaseCheckpointSaver | false;
 }
@@ -58,6 +67,8 @@ export function lazyDeps(options: GenerationGraphOptions): () => GenerationDeps 
           tagsTtlMs: config.tagsTtlMs,
           ...(options.clock ? { clock: options.clock } : {}),
         }),
+      resilience: options.resilience ?? new Resilience(config),
+      tokenEstimator: options.tokenEstimator ?? new TokenEstimator(),
       chatModelFactory: options.chatModelFactory ?? createOllamaChatModelFactory({ host: config.ollamaHost, keepAlive: config.keepAlive }),
     };
     return deps;

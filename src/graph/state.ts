@@ -162,6 +162,12 @@ export const GenerationState = new StateSchema({
    * data, so they are neither checkpointed nor streamed as chat messages).
    */
   promptMessages: new UntrackedValue(z.custom<StoredMessage[]>().default(() => []), { guard: false }),
+  /** Context window requested for the current model (`num_ctx`), set by buildPrompt. */
+  numCtx: new UntrackedValue(z.number().int().positive().optional(), { guard: false }),
+  /** How many of the top-ranked documents fit the prompt; [1]..[documentsUsed] are citable. */
+  documentsUsed: new UntrackedValue(z.number().int().min(0).optional(), { guard: false }),
+  /** Characters of the built prompt, for calibrating the token estimator. */
+  promptChars: new UntrackedValue(z.number().int().min(0).optional(), { guard: false }),
   /** The last raw model output, set by generate. */
   generation: new UntrackedValue(Generation.optional(), { guard: false }),
   /** Citation-repair rounds done this turn (at most one). */

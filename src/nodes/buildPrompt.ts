@@ -1,9 +1,16 @@
 import { AIMessage, mapChatMessagesToStoredMessages, type BaseMessage } from "@langchain/core/messages";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import { ContextOverflowError, GenerationError } from "../errors.js";
 import type { GenerationDeps } from "../graph/deps.js";
 import type { GenerationStateType, GenerationUpdate } from "../graph/state.js";
-import { buildAnswerMessages } from "../prompts/index.js";
+import { buildAnswerMessages, formatDocuments } from "../prompts/index.js";
+import { findModel } from "../tools/catalog.js";
 import { stripInvalidCitations } from "../tools/citations.js";
+import { profileFor } from "../tools/generationProfiles.js";
+import { fitContext, TOKENS_PER_MESSAGE } from "../tools/tokens.js";
+
+/** Context window used for a model neither the catalog nor the server describes. */
+export const DEFAULT_NUM_CTX = 8192;
 
 /**
  * The last `turns` exchanges of the thread. Citation markers are removed from earlier
@@ -16,17 +23,77 @@ export function recentHistory(messages: readonly BaseMessage[], turns: number): 
   );
 }
 
-/** System prompt, type and preference instructions, examples, recent turns, numbered documents, query. */
+function textOf(message: BaseMessage): string {
+  return typeof message.content === "string" ? message.content : JSON.stringify(message.content);
+}
+
+/**
+ * The context window to request: the catalog's length, capped by what the server reports for
+ * the model (`/api/show`, cached). A model outside the catalog gets `DEFAULT_NUM_CTX` at most.
+ */
+async function contextWindow(deps: GenerationDeps, model: string, signal?: AbortSignal): Promise<number> {
+  const configured = findModel(deps.catalog, model)?.contextLength ?? DEFAULT_NUM_CTX;
+  try {
+    const details = await deps.admin.showModel(model, signal ? { signal } : {});
+    return details.contextLength ? Math.min(configured, details.contextLength) : configured;
+  } catch {
+    return configured;
+  }
+}
+
+/**
+ * System prompt, type and preference instructions, a worked example, recent turns, numbered
+ * documents and the query, fitted to the current model's context window: lower-ranked
+ * documents are dropped first, then the oldest turns, and the caller is told what was dropped.
+ */
 export function createBuildPromptNode(getDeps: () => GenerationDeps) {
-  return async function buildPrompt(state: GenerationStateType, _config: LangGraphRunnableConfig): Promise<GenerationUpdate> {
+  return async function buildPrompt(state: GenerationStateType, config: LangGraphRunnableConfig): Promise<GenerationUpdate> {
     const deps = getDeps();
-    const promptMessages = await buildAnswerMessages({
-      queryType: state.queryType,
-      query: state.query,
-      documents: state.documents ?? [],
-      preferences: state.preferences,
-      history: recentHistory(state.messages, deps.config.history.promptTurns),
+    const model = state.selection?.chain[state.modelIndex ?? 0];
+    if (model === undefined) throw new GenerationError("no model selected; selectModel must run before buildPrompt");
+    const documents = state.documents ?? [];
+    const history = recentHistory(state.messages, deps.config.history.promptTurns);
+    const numCtx = await contextWindow(deps, model, config.signal);
+    const profile = profileFor(state.queryType);
+    const tokens = (text: string) => deps.tokenEstimator.estimate(model, text) + TOKENS_PER_MESSAGE;
+    const base = { queryType: state.queryType, query: state.query, preferences: state.preferences };
+
+    const fixed = await buildAnswerMessages({ ...base, documents: [], history: [] });
+    const historyTurns: number[] = [];
+    for (let i = 0; i < history.length; i += 2) {
+      historyTurns.push(history.slice(i, i + 2).reduce((n, m) => n + tokens(textOf(m)), 0));
+    }
+    const budget = fitContext({
+      numCtx,
+      reserveOutput: profile.maxTokens,
+      fixedTokens: fixed.reduce((n, m) => n + tokens(textOf(m)), 0),
+      documentTokens: documents.map((d) => tokens(formatDocuments([d]))),
+      historyTokens: historyTurns,
     });
-    return { promptMessages: mapChatMessagesToStoredMessages(promptMessages) };
+    if (!budget.fits) {
+      throw new ContextOverflowError(
+        `the question needs about ${budget.needed} tokens but ${model} has ${budget.available} left in its ${numCtx}-token context after reserving ${profile.maxTokens} for the answer; shorten the question or give the model a larger contextLength in BRUNO_CATALOG`,
+        { details: { model, numCtx, needed: budget.needed, available: budget.available } },
+      );
+    }
+    const kept = documents.slice(0, budget.documentsKept);
+    const keptHistory = history.slice(history.length - budget.historyKept * 2);
+    const warnings: string[] = [];
+    if (kept.length < documents.length) {
+      const dropped = documents.slice(kept.length).map((d, i) => `[${kept.length + i + 1}]${d.title ? ` ${d.title}` : ""}`);
+      warnings.push(`dropped ${dropped.length} lower-ranked document(s) to fit ${model}'s ${numCtx}-token context: ${dropped.join(", ")}`);
+    }
+    if (budget.historyKept < historyTurns.length) {
+      warnings.push(`left ${historyTurns.length - budget.historyKept} earlier turn(s) of the conversation out of the prompt to fit ${model}'s context`);
+    }
+    const promptMessages = await buildAnswerMessages({ ...base, documents: kept, history: keptHistory });
+    deps.logger.debug({ event: "prompt_built", model, numCtx, estimatedTokens: budget.totalTokens, documents: kept.length, droppedDocuments: documents.length - kept.length }, "prompt built");
+    return {
+      promptMessages: mapChatMessagesToStoredMessages(promptMessages),
+      numCtx,
+      documentsUsed: kept.length,
+      promptChars: promptMessages.reduce((n, m) => n + textOf(m).length, 0),
+      ...(warnings.length > 0 ? { warnings } : {}),
+    };
   };
 }

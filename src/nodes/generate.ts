@@ -1,29 +1,40 @@
 import { AIMessage, HumanMessage, mapStoredMessagesToChatMessages, type AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { AllModelsFailedError, GenerationError, isFallbackWorthy, type BrunoError, type ModelFailure } from "../errors.js";
+import { AllModelsFailedError, BrunoError, GenerationError, TimeoutError, isBrunoError, isFallbackWorthy, type ModelFailure } from "../errors.js";
 import type { GenerationDeps } from "../graph/deps.js";
-import type { GenerationStateType, GenerationUpdate } from "../graph/state.js";
+import type { Generation, GenerationStateType, GenerationUpdate, ModelAttempt } from "../graph/state.js";
 import { buildRepairInstruction } from "../prompts/index.js";
-import { findModel } from "../tools/catalog.js";
+import { DEFAULT_NUM_CTX } from "./buildPrompt.js";
 import { StreamDeadline } from "../tools/deadline.js";
 import { profileFor } from "../tools/generationProfiles.js";
 import { cancelled, toBrunoError } from "../tools/ollamaErrors.js";
+import type { ResilienceEvent } from "../tools/resilience.js";
 import { messageText, stripThinking, usageFromMessage } from "../tools/usage.js";
 
-/** Context window used for a model the catalog does not list. */
-export const DEFAULT_NUM_CTX = 8192;
+/** Events the generate node writes to the graph's "custom" stream. */
+export type GenerateStreamEvent =
+  | ResilienceEvent
+  | { type: "fallback"; from: string; to: string; code: string }
+  | { type: "skipped"; model: string; code: string };
 
 async function messagesFor(state: GenerationStateType): Promise<BaseMessage[]> {
   const base = mapStoredMessagesToChatMessages(state.promptMessages ?? []);
   if ((state.repairRound ?? 0) === 0 || !state.generation) return base;
-  const instruction = await buildRepairInstruction(state.invalidMarkers ?? [], (state.documents ?? []).length);
+  const instruction = await buildRepairInstruction(state.invalidMarkers ?? [], state.documentsUsed ?? (state.documents ?? []).length);
   return [...base, new AIMessage(state.generation.text), new HumanMessage(instruction)];
 }
 
+function failuresOf(attempts: readonly ModelAttempt[]): ModelFailure[] {
+  return attempts
+    .filter((a) => a.outcome !== "answered")
+    .map((a) => ({ model: a.model, code: (a.code ?? "GENERATION_FAILED") as ModelFailure["code"], message: a.message ?? "" }));
+}
+
 /**
- * Calls the current model of the chain and streams its tokens out of the graph. A model or
- * server failure records the attempt and moves to the next model; when the chain is spent
- * the run fails with every attempt listed.
+ * Calls the current model of the chain and streams its tokens out of the graph. Transient
+ * failures are retried with backoff under the server's bulkhead and the model's circuit
+ * breaker; a model that still fails, or whose circuit is open, is recorded and the next model
+ * of the chain is tried; when the chain is spent the run fails with every attempt listed.
  */
 export function createGenerateNode(getDeps: () => GenerationDeps) {
   return async function generate(state: GenerationStateType, config: LangGraphRunnableConfig): Promise<GenerationUpdate> {
@@ -33,64 +44,105 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
     const repairRound = state.repairRound ?? 0;
     const model = chain[index];
     if (model === undefined) throw new GenerationError("no model selected; selectModel must run before generate");
+    const host = deps.admin.host;
     const profile = profileFor(state.queryType);
     const log = deps.logger.child({ model, queryType: state.queryType, attempt: index + 1, repair: repairRound > 0 });
-    const deadline = new StreamDeadline({ ...deps.config.timeouts, signal: config.signal, model });
-    const started = deps.clock.now();
+    const emit = (event: GenerateStreamEvent) => config.writer?.(event);
+    const requestDeadline = (state.startedAt ?? deps.clock.now()) + deps.config.timeouts.requestMs;
+    const messages = await messagesFor(state);
+
+    const callOnce = async (attemptSignal: AbortSignal): Promise<Generation> => {
+      const remaining = requestDeadline - deps.clock.now();
+      if (remaining <= 0) throw requestExpired(deps.config.timeouts.requestMs);
+      const deadline = new StreamDeadline({
+        ...deps.config.timeouts,
+        totalMs: Math.min(deps.config.timeouts.totalMs, remaining),
+        signal: attemptSignal,
+        model,
+      });
+      const started = deps.clock.now();
+      try {
+        const chatModel = deps.chatModelFactory({
+          model,
+          profile,
+          numCtx: state.numCtx ?? DEFAULT_NUM_CTX,
+          seed: deps.config.seed,
+          signal: deadline.signal,
+        });
+        const stream = await chatModel.stream(messages, {
+          ...config,
+          signal: deadline.signal,
+          ...(profile.stop.length > 0 ? { stop: profile.stop } : {}),
+        });
+        let final: AIMessageChunk | undefined;
+        for await (const chunk of stream) {
+          deadline.tick();
+          final = final ? final.concat(chunk) : chunk;
+        }
+        if (deadline.signal.aborted) throw deadline.signal.reason;
+        const text = stripThinking(messageText(final));
+        if (text === "") throw new GenerationError(`model '${model}' returned an empty answer`, { details: { model } });
+        deps.tokenEstimator.observe(model, state.promptChars ?? 0, final?.usage_metadata?.input_tokens ?? 0);
+        return { model, text, usage: usageFromMessage(final, deps.clock.now() - started) };
+      } catch (raw) {
+        if (config.signal?.aborted) throw cancelled(config.signal.reason);
+        if (deadline.expired) throw deps.clock.now() >= requestDeadline ? requestExpired(deps.config.timeouts.requestMs) : deadline.expired;
+        throw toBrunoError(raw, { model, host });
+      } finally {
+        deadline.dispose();
+      }
+    };
+
+    const fail = (error: BrunoError, outcome: "failed" | "skipped"): GenerationUpdate => {
+      const attempt: ModelAttempt = { model, outcome, code: error.code, message: error.message };
+      const next = chain[index + 1];
+      if (next === undefined) {
+        throw new AllModelsFailedError([...failuresOf(state.modelsTried), { model, code: error.code, message: error.message }], { cause: error });
+      }
+      emit({ type: "fallback", from: model, to: next, code: error.code });
+      log.warn({ event: "fallback", from: model, to: next, reason: error.code }, "primary failed, using fallback");
+      return { modelsTried: attempt, modelIndex: index + 1, warnings: `${model} ${outcome === "skipped" ? "was skipped" : "failed"} (${error.code}); fell back to ${next}` };
+    };
+
+    if (repairRound === 0 && deps.resilience.isOpen(host, model)) {
+      emit({ type: "skipped", model, code: "CIRCUIT_OPEN" });
+      return fail(new BrunoError("CIRCUIT_OPEN", `the circuit for ${model} on ${host} is open after repeated failures`, { details: { model, host } }), "skipped");
+    }
+
     log.info({ event: "generation_started" }, "generation started");
     try {
-      const chatModel = deps.chatModelFactory({
-        model,
-        profile,
-        numCtx: findModel(deps.catalog, model)?.contextLength ?? DEFAULT_NUM_CTX,
-        seed: deps.config.seed,
-        signal: deadline.signal,
-      });
-      const stream = await chatModel.stream(await messagesFor(state), {
-        ...config,
-        signal: deadline.signal,
-        ...(profile.stop.length > 0 ? { stop: profile.stop } : {}),
-      });
-      let final: AIMessageChunk | undefined;
-      for await (const chunk of stream) {
-        deadline.tick();
-        final = final ? final.concat(chunk) : chunk;
-      }
-      if (deadline.signal.aborted) throw deadline.signal.reason;
-      const text = stripThinking(messageText(final));
-      if (text === "") throw new GenerationError(`model '${model}' returned an empty answer`, { details: { model } });
-      const usage = usageFromMessage(final, deps.clock.now() - started);
-      log.info({ event: "generation_completed", durationMs: usage.durationMs, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, loadMs: usage.loadMs }, "generation completed");
+      const generation = await deps.resilience.execute(
+        {
+          host,
+          model,
+          signal: config.signal,
+          onEvent: (event) => {
+            emit(event);
+            if (event.type === "retry") log.warn({ event: "retry", attemptNo: event.attempt, delayMs: event.delayMs, code: event.code }, "retrying");
+          },
+        },
+        callOnce,
+      );
+      const u = generation.usage;
+      log.info({ event: "generation_completed", durationMs: u.durationMs, inputTokens: u.inputTokens, outputTokens: u.outputTokens, loadMs: u.loadMs }, "generation completed");
       return {
-        generation: { model, text, usage },
-        usage,
+        generation,
+        usage: u,
         ...(repairRound === 0 ? { modelsTried: { model, outcome: "answered" as const } } : {}),
       };
     } catch (raw) {
-      const error: BrunoError = deadline.expired ?? (config.signal?.aborted ? cancelled(config.signal.reason) : toBrunoError(raw, { model, host: deps.admin.host }));
-      log.warn({ event: "generation_failed", code: error.code, err: error.message, durationMs: deps.clock.now() - started }, "generation failed");
-      if (error.code === "CANCELLED") throw error;
+      const error = isBrunoError(raw) ? raw : toBrunoError(raw, { model, host });
+      log.warn({ event: "generation_failed", code: error.code, err: error.message }, "generation failed");
+      if (error.code === "CANCELLED" || error.details.request === true) throw error;
       if (repairRound > 0 && state.generation) {
         return { warnings: `the citation repair round failed (${error.code}); kept the first answer` };
       }
       if (!isFallbackWorthy(error)) throw error;
-      const failure = { model, outcome: "failed" as const, code: error.code, message: error.message };
-      const next = chain[index + 1];
-      if (next === undefined) {
-        const attempts: ModelFailure[] = [
-          ...state.modelsTried.filter((a) => a.outcome === "failed").map((a) => ({ model: a.model, code: (a.code ?? "GENERATION_FAILED") as ModelFailure["code"], message: a.message ?? "" })),
-          { model, code: error.code, message: error.message },
-        ];
-        throw new AllModelsFailedError(attempts, { cause: error });
-      }
-      log.warn({ event: "fallback", from: model, to: next, reason: error.code }, "primary failed, using fallback");
-      return {
-        modelsTried: failure,
-        modelIndex: index + 1,
-        warnings: `${model} failed (${error.code}); fell back to ${next}`,
-      };
-    } finally {
-      deadline.dispose();
+      return fail(error, error.code === "CIRCUIT_OPEN" ? "skipped" : "failed");
     }
   };
+}
+
+function requestExpired(requestMs: number): TimeoutError {
+  return new TimeoutError("TIMEOUT_TOTAL", `the request did not finish within ${requestMs} ms (BRUNO_REQUEST_TIMEOUT_MS)`, { details: { request: true } });
 }

@@ -21,7 +21,7 @@ export function createValidateCitationsNode(getDeps: () => GenerationDeps) {
     const deps = getDeps();
     const generation = state.generation;
     if (!generation) throw new GenerationError("no generation to validate; generate must run first");
-    const documents = state.documents ?? [];
+    const documents = (state.documents ?? []).slice(0, state.documentsUsed ?? (state.documents ?? []).length);
     const check = checkCitations(generation.text, documents);
     const repairRound = state.repairRound ?? 0;
 

@@ -144,6 +144,6 @@ export function fallbackChain(catalog: ModelCatalog, primary: string): string[] 
 
 /** Ollama treats `name` and `name:latest` as the same model. */
 export function sameModelTag(a: string, b: string): boolean {
-  const norm = (t: string) => (t.includes(":") ? t : `${t}:latest`);
+  const norm = (t: string) => (/:[^/:]+$/.test(t.slice(t.lastIndexOf("/") + 1)) ? t : `${t}:latest`);
   return norm(a) === norm(b);
 }

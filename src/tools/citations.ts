@@ -15,7 +15,7 @@ export interface CitationMarker {
 export const MAX_RANGE_WIDTH = 20;
 
 const MARKER = /\[\s*(\d{1,4}(?:\s*(?:[-–]\s*\d{1,4}|,\s*\d{1,4}))*)\s*\]/g;
-const CODE_SPANS = /```[\s\S]*?(?:```|$)|`[^`\n]*`/g;
+const CODE_SPANS = /(```|~~~)[\s\S]*?(?:\1|$)|(`+)[^`\n][\s\S]*?\2/g;
 
 function codeRanges(text: string): Array<[number, number]> {
   const ranges: Array<[number, number]> = [];

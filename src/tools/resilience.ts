@@ -1,0 +1,230 @@
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  TaskCancelledError,
+  bulkhead,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  type BulkheadPolicy,
+  type CircuitBreakerPolicy,
+} from "cockatiel";
+import type { BrunoConfig } from "../config.js";
+import { BrunoError, CancelledError, ServerError, isBrunoError } from "../errors.js";
+
+/** A call rejected locally because the server's queue was full or the wait too long; never retried. */
+export function isLocalBusy(error: unknown): boolean {
+  return isBrunoError(error) && error.code === "SERVER_BUSY" && error.details.local === true;
+}
+
+/** Failures that count against a model's circuit: the server or the model misbehaved. */
+export function countsAgainstCircuit(error: unknown): boolean {
+  if (!isBrunoError(error) || isLocalBusy(error)) return false;
+  switch (error.code) {
+    case "SERVER_UNREACHABLE":
+    case "SERVER_ERROR":
+    case "SERVER_BUSY":
+    case "TIMEOUT_FIRST_TOKEN":
+    case "TIMEOUT_STALL":
+    case "TIMEOUT_TOTAL":
+    case "GENERATION_FAILED":
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Failures worth another attempt on the same model. */
+export function isRetryable(error: unknown): boolean {
+  return isBrunoError(error) && error.transient && !isLocalBusy(error);
+}
+
+export type CircuitStateName = "closed" | "open" | "half-open" | "isolated";
+
+function stateName(state: CircuitState): CircuitStateName {
+  switch (state) {
+    case CircuitState.Closed:
+      return "closed";
+    case CircuitState.Open:
+      return "open";
+    case CircuitState.HalfOpen:
+      return "half-open";
+    case CircuitState.Isolated:
+      return "isolated";
+  }
+}
+
+export interface CircuitSnapshot {
+  host: string;
+  model: string;
+  state: CircuitStateName;
+}
+
+/** What happened on the way to a result, for logs, metrics and stream events. */
+export type ResilienceEvent =
+  | { type: "retry"; host: string; model: string; attempt: number; delayMs: number; code: string }
+  | { type: "circuit"; host: string; model: string; state: CircuitStateName }
+  | { type: "queued"; host: string; waitMs: number };
+
+export interface CallOptions {
+  host: string;
+  model: string;
+  /** The caller's signal: cancels waiting in the queue, backoff sleeps and the call. */
+  signal?: AbortSignal | undefined;
+  onEvent?: (event: ResilienceEvent) => void;
+}
+
+/**
+ * The resilience policies of the process, built on cockatiel: per server a bulkhead (in-flight
+ * limit with a bounded queue and a queue timeout), per (server, model) a circuit breaker, and
+ * around each call a retry with exponential backoff and jitter on transient errors only.
+ * Order: retry → bulkhead → breaker → call, so a backoff sleep holds no slot and an open
+ * circuit fails before queueing.
+ */
+export class Resilience {
+  private readonly settings: Pick<BrunoConfig, "retry" | "breaker" | "concurrency">;
+  private readonly bulkheads = new Map<string, BulkheadPolicy>();
+  private readonly breakers = new Map<string, { host: string; model: string; policy: CircuitBreakerPolicy }>();
+  private listeners = new Set<(event: ResilienceEvent) => void>();
+
+  constructor(settings: Pick<BrunoConfig, "retry" | "breaker" | "concurrency">) {
+    this.settings = settings;
+  }
+
+  /** Subscribes to events of every call (metrics, logs); returns an unsubscribe function. */
+  subscribe(listener: (event: ResilienceEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: ResilienceEvent, local?: (event: ResilienceEvent) => void): void {
+    local?.(event);
+    for (const l of this.listeners) l(event);
+  }
+
+  private bulkheadFor(host: string): BulkheadPolicy {
+    let policy = this.bulkheads.get(host);
+    if (!policy) {
+      policy = bulkhead(this.settings.concurrency.limit, this.settings.concurrency.queueSize);
+      this.bulkheads.set(host, policy);
+    }
+    return policy;
+  }
+
+  private breakerFor(host: string, model: string): CircuitBreakerPolicy {
+    const key = `${host}\u0000${model}`;
+    let entry = this.breakers.get(key);
+    if (!entry) {
+      const policy = circuitBreaker(handleWhen(countsAgainstCircuit), {
+        halfOpenAfter: this.settings.breaker.cooldownMs,
+        breaker: new ConsecutiveBreaker(this.settings.breaker.failureThreshold),
+      });
+      policy.onStateChange((state) => this.emit({ type: "circuit", host, model, state: stateName(state) }));
+      entry = { host, model, policy };
+      this.breakers.set(key, entry);
+    }
+    return entry.policy;
+  }
+
+  /** The circuit state of one model (closed when it was never called). */
+  circuitState(host: string, model: string): CircuitStateName {
+    const entry = this.breakers.get(`${host}\u0000${model}`);
+    return entry ? stateName(entry.policy.state) : "closed";
+  }
+
+  /** True when calls to the model would be refused without reaching the server. */
+  isOpen(host: string, model: string): boolean {
+    const state = this.circuitState(host, model);
+    return state === "open" || state === "isolated";
+  }
+
+  /** Every circuit seen so far. */
+  circuits(): CircuitSnapshot[] {
+    return [...this.breakers.values()].map((e) => ({ host: e.host, model: e.model, state: stateName(e.policy.state) }));
+  }
+
+  /** Calls in flight and waiting, per server. */
+  load(host: string): { inFlight: number; queued: number } {
+    const policy = this.bulkheads.get(host);
+    if (!policy) return { inFlight: 0, queued: 0 };
+    return {
+      inFlight: this.settings.concurrency.limit - policy.executionSlots,
+      queued: this.settings.concurrency.queueSize - policy.queueSlots,
+    };
+  }
+
+  /** Runs `fn` under the bulkhead and breaker, retrying transient failures. `fn` gets a per-attempt signal. */
+  async execute<T>(options: CallOptions, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const { host, model, signal } = options;
+    const backoff = new ExponentialBackoff({ initialDelay: this.settings.retry.initialDelayMs, maxDelay: this.settings.retry.maxDelayMs });
+    const policy = retry(handleWhen(isRetryable), { maxAttempts: Math.max(0, this.settings.retry.maxAttempts - 1), backoff });
+    const listener = policy.onRetry((r) => {
+      const error = "error" in r ? r.error : undefined;
+      this.emit(
+        { type: "retry", host, model, attempt: r.attempt, delayMs: r.delay, code: isBrunoError(error) ? error.code : "UNKNOWN" },
+        options.onEvent,
+      );
+    });
+    try {
+      return await policy.execute(({ signal: attemptSignal }) => this.once(options, attemptSignal, fn), signal);
+    } catch (error) {
+      if (error instanceof TaskCancelledError || (signal?.aborted && !isBrunoError(error))) {
+        throw new CancelledError("the run was cancelled", { cause: error });
+      }
+      throw error;
+    } finally {
+      listener.dispose();
+    }
+  }
+
+  private async once<T>(options: CallOptions, signal: AbortSignal, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const { host, model } = options;
+    const breaker = this.breakerFor(host, model);
+    if (breaker.state === CircuitState.Open || breaker.state === CircuitState.Isolated) {
+      throw circuitOpen(host, model, this.settings.breaker.cooldownMs);
+    }
+    const queueTimeoutMs = this.settings.concurrency.queueTimeoutMs;
+    const queued = new AbortController();
+    const timer = setTimeout(() => queued.abort(), queueTimeoutMs);
+    const enqueuedAt = Date.now();
+    let started = false;
+    const run = this.bulkheadFor(host).execute(async () => {
+      started = true;
+      clearTimeout(timer);
+      const waitMs = Date.now() - enqueuedAt;
+      if (waitMs > 0) this.emit({ type: "queued", host, waitMs }, options.onEvent);
+      return breaker.execute(() => fn(signal), signal);
+    }, AbortSignal.any([signal, queued.signal]));
+    const expired = new Promise<never>((_, reject) => {
+      const fail = () => {
+        if (started) return;
+        reject(
+          signal.aborted
+            ? new CancelledError("the run was cancelled while waiting for a free slot")
+            : new ServerError("SERVER_BUSY", `no free slot for ${host} within ${queueTimeoutMs} ms (BRUNO_QUEUE_TIMEOUT_MS); the server is saturated`, { details: { host, local: true } }),
+        );
+      };
+      queued.signal.addEventListener("abort", fail, { once: true });
+      signal.addEventListener("abort", fail, { once: true });
+    });
+    try {
+      return await Promise.race([run, expired]);
+    } catch (error) {
+      if (error instanceof BulkheadRejectedError) {
+        throw new ServerError("SERVER_BUSY", `too many requests waiting for ${host} (limit ${this.settings.concurrency.limit} in flight, ${this.settings.concurrency.queueSize} queued); retry later or raise BRUNO_CONCURRENCY / BRUNO_QUEUE_SIZE`, { cause: error, details: { host, local: true } });
+      }
+      if (error instanceof BrokenCircuitError) throw circuitOpen(host, model, this.settings.breaker.cooldownMs);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      run.catch(() => undefined);
+    }
+  }
+}
+
+function circuitOpen(host: string, model: string, cooldownMs: number): BrunoError {
+  return new BrunoError("CIRCUIT_OPEN", `the circuit for ${model} on ${host} is open after repeated failures; it is retried after ${cooldownMs} ms (BRUNO_BREAKER_COOLDOWN_MS)`, { details: { host, model } });
+}
