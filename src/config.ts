@@ -79,6 +79,8 @@ export const ConfigSchema = z.object({
       adminMs: positiveInt.default(5_000),
       /** A whole turn, retries and fallbacks included (`BRUNO_REQUEST_TIMEOUT_MS`). */
       requestMs: positiveInt.default(600_000),
+      /** How long a turn waits for an earlier turn of the same thread (`BRUNO_THREAD_WAIT_MS`). */
+      threadWaitMs: positiveInt.default(600_000),
     })
     .prefault({}),
   retry: z
@@ -160,6 +162,7 @@ export function configFromEnv(env: Env): BrunoConfigInput {
       stallMs: e("BRUNO_STALL_TIMEOUT_MS"),
       adminMs: e("BRUNO_ADMIN_TIMEOUT_MS"),
       requestMs: e("BRUNO_REQUEST_TIMEOUT_MS"),
+      threadWaitMs: e("BRUNO_THREAD_WAIT_MS"),
     },
     retry: {
       maxAttempts: e("BRUNO_RETRY_ATTEMPTS"),

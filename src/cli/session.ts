@@ -7,7 +7,8 @@ import { dirname } from "node:path";
 import type { BrunoConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
 import type { GenerationGraph } from "../graph/graph.js";
-import { toGenerationResult, type GenerationInput, type GenerationResult, type GenerationStateType, type GenerationUpdate, type ModelAttempt } from "../graph/state.js";
+import { toGenerationResult, type GenerationInput, type GenerationResult, type GenerationStateType, type GenerationUpdate } from "../graph/state.js";
+import type { GenerateStreamEvent } from "../nodes/generate.js";
 import { formatSources, formatSummary } from "./render.js";
 
 /** MemorySaver, or a SQLite file when `--db` / `BRUNO_DB` names one. */
@@ -37,7 +38,8 @@ export interface TurnOptions {
 type StreamEvent =
   | ["messages", [AIMessageChunk, Record<string, unknown>]]
   | ["updates", Record<string, GenerationUpdate>]
-  | ["values", Partial<GenerationStateType>];
+  | ["values", Partial<GenerationStateType>]
+  | ["custom", GenerateStreamEvent];
 
 /**
  * Runs one turn, printing tokens as the generate node streams them, then the sources, the
@@ -51,7 +53,7 @@ export async function runTurn(graph: GenerationGraph, input: GenerationInput, op
   const stream = await graph.stream(input, {
     configurable: { thread_id: options.threadId },
     signal: options.signal,
-    streamMode: ["messages", "updates", "values"],
+    streamMode: ["messages", "updates", "values", "custom"],
   });
   for await (const event of stream as AsyncIterable<StreamEvent>) {
     if (event[0] === "values") {
@@ -65,15 +67,14 @@ export async function runTurn(graph: GenerationGraph, input: GenerationInput, op
       }
       streamed += chunk.content;
       if (render) stdout.write(chunk.content);
+    } else if (event[0] === "custom") {
+      if (render) {
+        const note = describeEvent(event[1]);
+        if (note) stderr.write(`${streamed ? "\n" : ""}[${note}]\n`);
+      }
     } else if (render) {
       const update = event[1];
       const gen = update.generate;
-      const attempt = gen?.modelsTried as ModelAttempt | ModelAttempt[] | undefined;
-      const failed = Array.isArray(attempt) ? attempt.at(-1) : attempt;
-      if (failed?.outcome === "failed") {
-        if (streamed) stdout.write("\n");
-        stderr.write(`[${failed.model} failed: ${failed.code}; trying the next model]\n`);
-      }
       const repair = update.validateCitations;
       const invalid = repair?.invalidMarkers as number[] | undefined;
       if (repair?.repairRound && invalid && invalid.length > 0) {
@@ -93,4 +94,20 @@ export async function runTurn(graph: GenerationGraph, input: GenerationInput, op
     stderr.write(`${formatSummary(result)}\n`);
   }
   return result;
+}
+
+/** A one-line notice for a retry, fallback or skipped model; undefined for events not worth showing. */
+export function describeEvent(event: GenerateStreamEvent): string | undefined {
+  switch (event.type) {
+    case "retry":
+      return `${event.model}: ${event.code}; retry ${event.attempt} in ${(event.delayMs / 1000).toFixed(1)} s`;
+    case "fallback":
+      return `${event.from} failed (${event.code}); trying ${event.to}`;
+    case "skipped":
+      return `${event.model} skipped (${event.code})`;
+    case "circuit":
+      return event.state === "open" ? `circuit for ${event.model} opened` : undefined;
+    case "queued":
+      return event.waitMs >= 1000 ? `waited ${(event.waitMs / 1000).toFixed(1)} s for a free slot on ${event.host}` : undefined;
+  }
 }

@@ -6,6 +6,7 @@ import { systemClock, type Clock } from "../tools/clock.js";
 import { createLogger, type Logger } from "../tools/logger.js";
 import { createOllamaAdmin, type OllamaAdmin } from "../tools/ollamaAdmin.js";
 import { Resilience } from "../tools/resilience.js";
+import type { ThreadLock } from "../tools/threadLock.js";
 import { TokenEstimator } from "../tools/tokens.js";
 
 /** What the nodes use from the world outside the graph. */
@@ -39,6 +40,8 @@ export interface GenerationGraphOptions {
   /** Shared resilience policies (e.g. one per process across several graphs). */
   resilience?: Resilience;
   tokenEstimator?: TokenEstimator;
+  /** Serializes turns per thread when a checkpointer is set; in-process by default. */
+  threadLock?: ThreadLock;
   /** Persists threads; none by default (hosts such as the LangGraph server bring their own). */
   checkpointer?: BaseCheckpointSaver | false;
 }

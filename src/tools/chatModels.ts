@@ -37,7 +37,9 @@ export function abortableFetch(signal: AbortSignal, base: typeof fetch = fetch):
 
 /**
  * ChatOllama per call, so that aborting one request never aborts another stream of a shared
- * client. Auto-pull stays off: a request never starts a model download.
+ * client. Auto-pull stays off (a request never starts a model download), LangChain's own
+ * retries are off (the resilience layer is the only one), and `think` is sent as false so
+ * reasoning models keep their thinking out of the answer.
  */
 export function createOllamaChatModelFactory(options: OllamaFactoryOptions): ChatModelFactory {
   return (request) =>
@@ -46,6 +48,8 @@ export function createOllamaChatModelFactory(options: OllamaFactoryOptions): Cha
       baseUrl: options.host,
       fetch: abortableFetch(request.signal, options.fetch),
       checkOrPullModel: false,
+      maxRetries: 0,
+      think: false,
       keepAlive: options.keepAlive,
       temperature: request.profile.temperature,
       topP: request.profile.topP,

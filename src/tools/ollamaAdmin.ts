@@ -28,6 +28,8 @@ export interface OllamaAdmin {
   showModel(name: string, options?: { signal?: AbortSignal }): Promise<ModelDetails>;
   /** The server version. */
   version(options?: { signal?: AbortSignal }): Promise<string>;
+  /** Loads a model into memory without generating (an empty chat request); resolves with the load time. */
+  warm?(name: string, options: { keepAlive: string; timeoutMs: number; signal?: AbortSignal }): Promise<{ loadMs: number }>;
 }
 
 const TagsResponse = z.object({
@@ -44,6 +46,7 @@ const ShowResponse = z.object({
   capabilities: z.array(z.string()).optional(),
 });
 const VersionResponse = z.object({ version: z.string() });
+const WarmResponse = z.object({ load_duration: z.number().optional(), total_duration: z.number().optional() });
 
 export interface OllamaAdminOptions {
   host: string;
@@ -70,14 +73,14 @@ class HttpOllamaAdmin implements OllamaAdmin {
     this.fetchFn = options.fetch ?? fetch;
   }
 
-  private async request<T>(path: string, schema: z.ZodType<T>, init: RequestInit & { model?: string }, signal?: AbortSignal): Promise<T> {
-    const signals = [AbortSignal.timeout(this.options.timeoutMs), ...(signal ? [signal] : [])];
+  private async request<T>(path: string, schema: z.ZodType<T>, init: RequestInit & { model?: string }, signal?: AbortSignal, timeoutMs = this.options.timeoutMs): Promise<T> {
+    const signals = [AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : [])];
     let response: Response;
     try {
       response = await this.fetchFn(`${this.host}${path}`, { ...init, signal: AbortSignal.any(signals) });
     } catch (error) {
       if (error instanceof Error && error.name === "TimeoutError") {
-        throw toBrunoError(Object.assign(new Error(`no answer within ${this.options.timeoutMs} ms`), { code: "UND_ERR_CONNECT_TIMEOUT" }), { host: this.host });
+        throw toBrunoError(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: "UND_ERR_CONNECT_TIMEOUT" }), { host: this.host });
       }
       throw toBrunoError(error, { host: this.host });
     }
@@ -129,6 +132,12 @@ class HttpOllamaAdmin implements OllamaAdmin {
 
   async version(options: { signal?: AbortSignal } = {}): Promise<string> {
     return (await this.request("/api/version", VersionResponse, { method: "GET" }, options.signal)).version;
+  }
+
+  async warm(name: string, options: { keepAlive: string; timeoutMs: number; signal?: AbortSignal }): Promise<{ loadMs: number }> {
+    const body = JSON.stringify({ model: name, messages: [], stream: false, keep_alive: options.keepAlive });
+    const r = await this.request("/api/chat", WarmResponse, { method: "POST", body, headers: { "content-type": "application/json" }, model: name }, options.signal, options.timeoutMs);
+    return { loadMs: (r.load_duration ?? r.total_duration ?? 0) / 1e6 };
   }
 }
 

@@ -68,7 +68,10 @@ export function toBrunoError(error: unknown, ctx: ErrorContext): BrunoError {
   if (code && DROPPED_CODES.has(code)) {
     return new ServerError("SERVER_ERROR", `the connection to Ollama at ${ctx.host} was dropped (${code})`, { cause: error, details: { ...details, errno: code } });
   }
-  if (error instanceof SyntaxError || /JSON/i.test(message)) {
+  if (/^terminated$|other side closed|socket hang up/i.test(message)) {
+    return new ServerError("SERVER_ERROR", `the connection to Ollama at ${ctx.host} was dropped mid-answer (${message})`, { cause: error, details });
+  }
+  if (error instanceof SyntaxError || /JSON|did not receive done/i.test(message)) {
     return new ServerError("SERVER_ERROR", `Ollama at ${ctx.host} sent a malformed response: ${message}`, { cause: error, details });
   }
   if (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError")) {
