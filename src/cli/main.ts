@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline/promises";
 import { loadConfig, type BrunoConfig, type BrunoConfigInput } from "../config.js";
-import { isBrunoError, ModelNotFoundError, type BrunoError } from "../errors.js";
+import { isBrunoError, type BrunoError } from "../errors.js";
 import { createGenerationGraph, type GenerationGraph } from "../graph/graph.js";
 import { parseGenerationInput } from "../nodes/classify.js";
 import { sameModelTag } from "../tools/catalog.js";
-import { createLogger } from "../tools/logger.js";
+import { createCliLogger, flushTraces } from "../telemetry/index.js";
 import { createOllamaAdmin } from "../tools/ollamaAdmin.js";
 import { parseCommand, USAGE, type Command, type CommonOptions } from "./args.js";
 import { loadDocumentSections, rankSections, type DocumentSection } from "./documents.js";
@@ -27,11 +27,13 @@ function configFor(options: CommonOptions, env: CliIO["env"]): BrunoConfig {
   if (options.host) overrides.ollamaHost = options.host;
   if (options.db) overrides.dbPath = options.db;
   if (options.verbose) overrides.logLevel = "debug";
-  return loadConfig({ ...(env ? { env } : {}), overrides, defaults: { logLevel: "warn" } });
+  return loadConfig({ ...(env ? { env } : {}), overrides, defaults: { logLevel: "error" } });
 }
 
 function buildGraph(config: BrunoConfig): GenerationGraph {
-  return createGenerationGraph({ config, logger: createLogger({ level: config.logLevel }), checkpointer: openCheckpointer(config) });
+  // Logs go to stderr (stdout is the answer): pretty on a terminal, JSON lines otherwise.
+  const logger = createCliLogger({ level: config.logLevel, pretty: process.stderr.isTTY === true });
+  return createGenerationGraph({ config, logger, checkpointer: openCheckpointer(config) });
 }
 
 async function loadDocs(paths: readonly string[]): Promise<DocumentSection[]> {
@@ -66,15 +68,11 @@ async function chat(cmd: Extract<Command, { name: "chat" }>, io: CliIO): Promise
   const threadId = cmd.thread ?? randomUUID();
   io.stderr.write(`bruno chat — thread ${threadId}${config.dbPath ? ` in ${config.dbPath}` : ""}; ${sections.length} document sections; empty line or Ctrl-D to quit\n`);
   const rl = createInterface({ input: io.stdin, terminal: false });
+  const onAbort = () => rl.close();
+  io.signal.addEventListener("abort", onAbort, { once: true });
   try {
-    for (;;) {
-      io.stdout.write("\nyou> ");
-      let line: string;
-      try {
-        line = await rl.question("", { signal: io.signal });
-      } catch {
-        break;
-      }
+    io.stdout.write("\nyou> ");
+    for await (const line of rl) {
       const query = line.trim();
       if (query === "" || query === "/exit" || query === "/quit") break;
       try {
@@ -88,8 +86,10 @@ async function chat(cmd: Extract<Command, { name: "chat" }>, io: CliIO): Promise
         if (io.signal.aborted) throw error;
         io.stderr.write(`error: ${describe(error, cmd.options.verbose)}\n`);
       }
+      io.stdout.write("\nyou> ");
     }
   } finally {
+    io.signal.removeEventListener("abort", onAbort);
     rl.close();
   }
   return 0;
@@ -165,7 +165,6 @@ export async function runCli(io: CliIO): Promise<number> {
     const code = io.signal.aborted ? "CANCELLED" : (bruno?.code ?? "UNKNOWN");
     const text = io.signal.aborted ? "cancelled" : describe(error, verbose);
     io.stderr.write(`\nbruno: ${code === "UNKNOWN" ? "unexpected error" : code}: ${text}\n`);
-    if (error instanceof ModelNotFoundError) io.stderr.write("bruno: `bruno models` lists what is installed\n");
     return exitCodeFor(code);
   }
 }
@@ -179,6 +178,12 @@ export async function main(): Promise<void> {
     if (interrupts > 1) process.exit(130);
     controller.abort(new Error("interrupted"));
   });
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   const code = await runCli({
     argv: process.argv.slice(2),
     stdout: { write: (t) => void process.stdout.write(t) },
@@ -186,5 +191,7 @@ export async function main(): Promise<void> {
     stdin: process.stdin,
     signal: controller.signal,
   });
+  // LangSmith batches runs in the background; send them before the process ends (a no-op when tracing is off).
+  await flushTraces();
   process.exitCode = code;
 }

@@ -5,8 +5,10 @@ import { createGenerateNode } from "../nodes/generate.js";
 import { createSelectModelNode } from "../nodes/selectModel.js";
 import { createValidateCitationsNode } from "../nodes/validateCitations.js";
 import { IterableReadableStream } from "@langchain/core/utils/stream";
+import { CancelledError, isCancelledError } from "../errors.js";
 import { InProcessThreadLock, type ThreadLock } from "../tools/threadLock.js";
-import { lazyDeps, type GenerationDeps, type GenerationGraphOptions } from "./deps.js";
+import { TelemetryCallbackHandler } from "../telemetry/callbacks.js";
+import { lazyDeps, registerGraphDeps, type GenerationDeps, type GenerationGraphOptions } from "./deps.js";
 import { GenerationInput, GenerationOutput, GenerationState, type GenerationStateType } from "./state.js";
 
 /** The graph's name, as Studio and traces show it. */
@@ -45,17 +47,26 @@ export function buildGenerationGraph(options: GenerationGraphOptions = {}) {
 /**
  * The compiled graph, named, with the checkpointer of `options` (none by default). With a
  * checkpointer, turns on one `thread_id` run one at a time (see `ThreadLock`): a second turn
- * waits for the first, up to `timeouts.threadWaitMs`, then fails with THREAD_BUSY.
+ * waits for the first, up to `timeouts.threadWaitMs`, then fails with THREAD_BUSY. A run
+ * aborted through its `signal` rejects with `CancelledError`.
+ * Its runs report to `deps.telemetry` through a callback handler (node and model metrics, spans).
  */
 export function createGenerationGraph(options: GenerationGraphOptions = {}) {
   const deps = lazyDeps(options);
-  const compiled = buildWith(deps).compile({
-    ...(options.checkpointer ? { checkpointer: options.checkpointer } : {}),
-    name: GRAPH_NAME,
-    description: "Answers an SRE question from ranked runbook excerpts with a local Ollama model, citing them as [N].",
-  });
+  const telemetryHandler = new TelemetryCallbackHandler(() => ({ tracker: deps().telemetry.tracker, logger: deps().logger }));
+  const compiled = buildWith(deps)
+    .compile({
+      ...(options.checkpointer ? { checkpointer: options.checkpointer } : {}),
+      name: GRAPH_NAME,
+      description: "Answers an SRE question from ranked runbook excerpts with a local Ollama model, citing them as [N].",
+    })
+    .withConfig({ callbacks: [telemetryHandler] });
   compiled.name = GRAPH_NAME;
-  if (options.checkpointer) serializeThreads(compiled, options.threadLock ?? new InProcessThreadLock(), () => deps().config.timeouts.threadWaitMs);
+  registerGraphDeps(compiled, deps);
+  guardRuns(compiled, {
+    lock: options.checkpointer ? (options.threadLock ?? new InProcessThreadLock()) : undefined,
+    waitMs: () => deps().config.timeouts.threadWaitMs,
+  });
   return compiled;
 }
 
@@ -63,34 +74,46 @@ interface Streamable {
   stream(input: never, options?: never): Promise<AsyncIterable<unknown>>;
 }
 
+/** A rejection caused by the caller's abort, as the typed `CancelledError`. */
+function asCancellation(error: unknown, signal: AbortSignal | undefined): unknown {
+  if (!signal?.aborted || isCancelledError(error)) return error;
+  return new CancelledError(undefined, { cause: error });
+}
+
 /**
- * Makes every run of `graph` that names a `thread_id` hold that thread's lock until its stream
- * ends (`invoke` runs through `stream`, so it is covered too).
+ * Wraps `graph.stream` (which `invoke` runs through): a run aborted by the caller rejects with
+ * `CancelledError`, and with a `lock`, every run that names a `thread_id` holds that thread's
+ * lock until its stream ends, so turns of one thread never interleave.
  */
-export function serializeThreads<G extends Streamable>(graph: G, lock: ThreadLock, waitMs: () => number): G {
+export function guardRuns<G extends Streamable>(graph: G, options: { lock?: ThreadLock | undefined; waitMs: () => number }): G {
   const original = graph.stream.bind(graph) as (input: unknown, options?: StreamOptions) => Promise<AsyncIterable<unknown>>;
-  const locked = async (input: unknown, options?: StreamOptions) => {
-    const threadId = options?.configurable?.thread_id;
-    if (typeof threadId !== "string" && typeof threadId !== "number") return original(input, options);
-    const release = await lock.acquire(String(threadId), { timeoutMs: waitMs(), signal: options?.signal });
+  const guarded = async (input: unknown, runOptions?: StreamOptions) => {
+    const signal = runOptions?.signal;
+    const threadId = runOptions?.configurable?.thread_id;
+    const release =
+      options.lock && (typeof threadId === "string" || typeof threadId === "number")
+        ? await options.lock.acquire(String(threadId), { timeoutMs: options.waitMs(), signal })
+        : () => undefined;
     let stream: AsyncIterable<unknown>;
     try {
-      stream = await original(input, options);
+      stream = await original(input, runOptions);
     } catch (error) {
       release();
-      throw error;
+      throw asCancellation(error, signal);
     }
     return IterableReadableStream.fromAsyncGenerator(
-      (async function* releasing() {
+      (async function* guardedRun() {
         try {
           yield* stream;
+        } catch (error) {
+          throw asCancellation(error, signal);
         } finally {
           release();
         }
       })(),
     );
   };
-  (graph as { stream: unknown }).stream = locked;
+  (graph as { stream: unknown }).stream = guarded;
   return graph;
 }
 
