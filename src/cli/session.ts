@@ -9,7 +9,8 @@ import { ConfigError } from "../errors.js";
 import type { GenerationGraph } from "../graph/graph.js";
 import { toGenerationResult, type GenerationInput, type GenerationResult, type GenerationStateType, type GenerationUpdate } from "../graph/state.js";
 import type { GenerateStreamEvent } from "../nodes/generate.js";
-import { formatSources, formatSummary } from "./render.js";
+import { isGroundingWarning } from "../tools/grounding.js";
+import { formatSources, formatSummary, formatUnsupported } from "./render.js";
 
 /** MemorySaver, or a SQLite file when `--db` / `BRUNO_DB` names one. */
 export function openCheckpointer(config: BrunoConfig): BaseCheckpointSaver {
@@ -68,9 +69,13 @@ export async function runTurn(graph: GenerationGraph, input: GenerationInput, op
       streamed += chunk.content;
       if (render) stdout.write(chunk.content);
     } else if (event[0] === "custom") {
+      if (event[1].type === "retry" || event[1].type === "fallback") {
+        if (render && streamed) stdout.write("\n");
+        streamed = "";
+      }
       if (render) {
         const note = describeEvent(event[1]);
-        if (note) stderr.write(`${streamed ? "\n" : ""}[${note}]\n`);
+        if (note) stderr.write(`[${note}]\n`);
       }
     } else if (render) {
       const update = event[1];
@@ -90,7 +95,10 @@ export async function runTurn(graph: GenerationGraph, input: GenerationInput, op
     }
     stdout.write("\n\n");
     stdout.write(formatSources(input.documents ?? [], result));
-    for (const w of result.warnings) stderr.write(`warning: ${w}\n`);
+    // Unsupported and uncited sentences are shown plainly with the answer, not as warnings.
+    const unsupported = formatUnsupported(result);
+    if (unsupported) stdout.write(`\n${unsupported}`);
+    for (const w of result.warnings) if (!unsupported || !isGroundingWarning(w)) stderr.write(`warning: ${w}\n`);
     stderr.write(`${formatSummary(result)}\n`);
   }
   return result;

@@ -14,9 +14,14 @@ import { GenerationInput, GenerationOutput, GenerationState, type GenerationStat
 /** The graph's name, as Studio and traces show it. */
 export const GRAPH_NAME = "bruno_generation";
 
-/** After generate: a failed model moves to the next one; an answer goes to the citation check. */
+/** After generate: a model that failed or was skipped hands over to the next one; an answer goes to the citation check. */
 export function routeAfterGenerate(state: GenerationStateType): "buildPrompt" | "validateCitations" {
-  return state.modelsTried.at(-1)?.outcome === "failed" ? "buildPrompt" : "validateCitations";
+  return state.modelsTried.at(-1)?.outcome === "answered" ? "validateCitations" : "buildPrompt";
+}
+
+/** After buildPrompt: a prompt built for the current model goes to generate; a model whose window was too small hands over to the next. */
+export function routeAfterBuildPrompt(state: GenerationStateType): "generate" | "buildPrompt" {
+  return state.promptModel !== undefined && state.promptModel === state.selection?.chain[state.modelIndex ?? 0] ? "generate" : "buildPrompt";
 }
 
 /** After validateCitations: one repair round when it asked for one, else done. */
@@ -34,7 +39,7 @@ function buildWith(deps: () => GenerationDeps) {
     .addEdge(START, "classify")
     .addEdge("classify", "selectModel")
     .addEdge("selectModel", "buildPrompt")
-    .addEdge("buildPrompt", "generate")
+    .addConditionalEdges("buildPrompt", routeAfterBuildPrompt, ["generate", "buildPrompt"])
     .addConditionalEdges("generate", routeAfterGenerate, ["buildPrompt", "validateCitations"])
     .addConditionalEdges("validateCitations", routeAfterValidate, ["generate", END]);
 }

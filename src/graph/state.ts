@@ -37,15 +37,69 @@ export const Preferences = z.object({
 });
 export type Preferences = z.infer<typeof Preferences>;
 
-/** A citation marker found in the answer, resolved against the documents. */
+/** A span of a document: character offsets into its `content`, and the text between them. */
+export const Quote = z.object({
+  start: z.number().int().min(0),
+  end: z.number().int().min(0),
+  text: z.string(),
+});
+export type Quote = z.infer<typeof Quote>;
+
+/**
+ * A citation marker found in the answer, resolved against the documents: one per cited
+ * (sentence, document) pair. The grounding fields are set for every citation of a sentence.
+ */
 export const Citation = z.object({
   index: z.number().int(),
   title: z.string().optional(),
   source: z.string().optional(),
   /** True when 1 ≤ index ≤ number of documents. */
   valid: z.boolean(),
+  /** The answer sentence that carries the marker, as written. */
+  sentence: z.string().optional(),
+  /** 0..1: how well the cited document supports the sentence (see `src/tools/grounding.ts`). */
+  support: z.number().min(0).max(1).optional(),
+  /** The best-matching span of the cited document. */
+  quote: Quote.optional(),
+  /** Specifics of the sentence (commands, numbers, names) that the document does not contain. */
+  missing: z.array(z.string()).optional(),
 });
 export type Citation = z.infer<typeof Citation>;
+
+/** What the run-time grounding check found in the answer. */
+export const GroundingSummary = z.object({
+  /** `lexical` (string checks only) or `embedding` (refined with an embedding model). */
+  method: z.enum(["lexical", "embedding"]),
+  /** Support below this is unsupported. */
+  threshold: z.number().min(0).max(1),
+  /** Sentences of the answer (fenced code blocks excluded). */
+  sentences: z.number().int().min(0),
+  /** Sentences carrying at least one citation marker. */
+  citedSentences: z.number().int().min(0),
+  /** Valid citations scored against their document. */
+  checkedCitations: z.number().int().min(0),
+  /** Citations whose support is below the threshold. */
+  unsupportedCitations: z.number().int().min(0),
+  /** Sentences stating specifics (numbers, commands, hostnames, error codes) without a citation. */
+  uncitedClaims: z.number().int().min(0),
+  /** Mean support of the checked citations; null when none was checked. */
+  meanSupport: z.number().min(0).max(1).nullable(),
+  /** The uncited sentences themselves. */
+  uncitedSentences: z.array(z.string()),
+});
+export type GroundingSummary = z.infer<typeof GroundingSummary>;
+
+export const EMPTY_GROUNDING: GroundingSummary = {
+  method: "lexical",
+  threshold: 0.5,
+  sentences: 0,
+  citedSentences: 0,
+  checkedCitations: 0,
+  unsupportedCitations: 0,
+  uncitedClaims: 0,
+  meanSupport: null,
+  uncitedSentences: [],
+};
 
 /** One model the run tried, in order, and how that went. */
 export const ModelAttempt = z.object({
@@ -164,6 +218,8 @@ export const GenerationState = new StateSchema({
   promptMessages: new UntrackedValue(z.custom<StoredMessage[]>().default(() => []), { guard: false }),
   /** Context window requested for the current model (`num_ctx`), set by buildPrompt. */
   numCtx: new UntrackedValue(z.number().int().positive().optional(), { guard: false }),
+  /** The model `promptMessages` were built for. */
+  promptModel: new UntrackedValue(z.string().optional(), { guard: false }),
   /** How many of the top-ranked documents fit the prompt; [1]..[documentsUsed] are citable. */
   documentsUsed: new UntrackedValue(z.number().int().min(0).optional(), { guard: false }),
   /** Characters of the built prompt, for calibrating the token estimator. */
@@ -178,6 +234,8 @@ export const GenerationState = new StateSchema({
   answer: z.string().default(""),
   /** Every citation marker of the answer, resolved against the documents. */
   citations: z.array(Citation).default(() => []),
+  /** Counts of the run-time grounding check, set by validateCitations. */
+  grounding: GroundingSummary.default(() => ({ ...EMPTY_GROUNDING })),
   /** Things the caller should know: models skipped, citations stripped, documents dropped. */
   warnings: new ReducedValue(z.array(z.string()).default(() => []), {
     inputSchema: z.union([z.string(), z.array(z.string())]),
@@ -222,6 +280,7 @@ export const GenerationOutput = new StateSchema({
   model: z.string().describe("The model that answered."),
   modelsTried: z.array(ModelAttempt),
   citations: z.array(Citation),
+  grounding: GroundingSummary.describe("Counts of the run-time grounding check."),
   warnings: z.array(z.string()),
   usage: Usage,
 });
@@ -246,6 +305,7 @@ export interface GenerationResult {
   model: string;
   modelsTried: ModelAttempt[];
   citations: Citation[];
+  grounding: GroundingSummary;
   warnings: string[];
   usage: Usage;
 }
@@ -260,6 +320,7 @@ export function toGenerationResult(state: Partial<GenerationStateType>): Generat
     model: state.model ?? state.generation?.model ?? "",
     modelsTried: state.modelsTried ?? [],
     citations: state.citations ?? [],
+    grounding: state.grounding ?? { ...EMPTY_GROUNDING },
     warnings: state.warnings ?? [],
     usage: state.usage ?? { ...EMPTY_USAGE },
   };

@@ -71,10 +71,17 @@ export function createBuildPromptNode(getDeps: () => GenerationDeps) {
       historyTokens: historyTurns,
     });
     if (!budget.fits) {
-      throw new ContextOverflowError(
-        `the question needs about ${budget.needed} tokens but ${model} has ${budget.available} left in its ${numCtx}-token context after reserving ${profile.maxTokens} for the answer; shorten the question or give the model a larger contextLength in BRUNO_CATALOG`,
+      const overflow = new ContextOverflowError(
+        `the instructions and the question need about ${budget.needed} tokens but ${model} has ${budget.available} left in its ${numCtx}-token context after reserving ${profile.maxTokens} for the answer; shorten the question or give the model a larger contextLength in BRUNO_CATALOG`,
         { details: { model, numCtx, needed: budget.needed, available: budget.available } },
       );
+      const next = state.selection?.chain[(state.modelIndex ?? 0) + 1];
+      if (next === undefined) throw overflow;
+      return {
+        modelsTried: { model, outcome: "skipped", code: overflow.code, message: overflow.message },
+        modelIndex: (state.modelIndex ?? 0) + 1,
+        warnings: `${model} was skipped (CONTEXT_OVERFLOW: the question does not fit its ${numCtx}-token context); trying ${next}`,
+      };
     }
     const kept = documents.slice(0, budget.documentsKept);
     const keptHistory = history.slice(history.length - budget.historyKept * 2);
@@ -87,9 +94,10 @@ export function createBuildPromptNode(getDeps: () => GenerationDeps) {
       warnings.push(`left ${historyTurns.length - budget.historyKept} earlier turn(s) of the conversation out of the prompt to fit ${model}'s context`);
     }
     const promptMessages = await buildAnswerMessages({ ...base, documents: kept, history: keptHistory });
-    deps.logger.debug({ event: "prompt_built", model, numCtx, estimatedTokens: budget.totalTokens, documents: kept.length, droppedDocuments: documents.length - kept.length }, "prompt built");
+    deps.telemetry.runLogger(deps.logger, config, { model, queryType: state.queryType }).debug({ event: "prompt_built", numCtx, estimatedTokens: budget.totalTokens, documents: kept.length, droppedDocuments: documents.length - kept.length }, "prompt built");
     return {
       promptMessages: mapChatMessagesToStoredMessages(promptMessages),
+      promptModel: model,
       numCtx,
       documentsUsed: kept.length,
       promptChars: promptMessages.reduce((n, m) => n + textOf(m).length, 0),

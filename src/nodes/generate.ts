@@ -8,7 +8,8 @@ import { DEFAULT_NUM_CTX } from "./buildPrompt.js";
 import { StreamDeadline } from "../tools/deadline.js";
 import { profileFor } from "../tools/generationProfiles.js";
 import { cancelled, toBrunoError } from "../tools/ollamaErrors.js";
-import type { ResilienceEvent } from "../tools/resilience.js";
+import { isLocalBusy, type ResilienceEvent } from "../tools/resilience.js";
+import { modelCallTraceConfig } from "../telemetry/tracing.js";
 import { messageText, stripThinking, usageFromMessage } from "../tools/usage.js";
 
 /** Events the generate node writes to the graph's "custom" stream. */
@@ -46,12 +47,20 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
     if (model === undefined) throw new GenerationError("no model selected; selectModel must run before generate");
     const host = deps.admin.host;
     const profile = profileFor(state.queryType);
-    const log = deps.logger.child({ model, queryType: state.queryType, attempt: index + 1, repair: repairRound > 0 });
-    const emit = (event: GenerateStreamEvent) => config.writer?.(event);
+    const log = deps.telemetry.runLogger(deps.logger, config, { model, queryType: state.queryType, attempt: index + 1, repair: repairRound > 0 });
+    const emit = (event: GenerateStreamEvent) => {
+      config.writer?.(event);
+      deps.telemetry.recordStreamEvent(config, event);
+    };
+    const documents = state.documents ?? [];
+    const traced = modelCallTraceConfig({ model, profile, numCtx: state.numCtx ?? DEFAULT_NUM_CTX, seed: deps.config.seed, attempt: index + 1, repairRound, documents: documents.slice(0, state.documentsUsed ?? documents.length) });
     const requestDeadline = (state.startedAt ?? deps.clock.now()) + deps.config.timeouts.requestMs;
     const messages = await messagesFor(state);
 
+    let attempted = false;
+    let lastAttemptError: BrunoError | undefined;
     const callOnce = async (attemptSignal: AbortSignal): Promise<Generation> => {
+      attempted = true;
       const remaining = requestDeadline - deps.clock.now();
       if (remaining <= 0) throw requestExpired(deps.config.timeouts.requestMs);
       const deadline = new StreamDeadline({
@@ -71,6 +80,8 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
         });
         const stream = await chatModel.stream(messages, {
           ...config,
+          runName: traced.runName,
+          metadata: { ...config.metadata, ...traced.metadata },
           signal: deadline.signal,
           ...(profile.stop.length > 0 ? { stop: profile.stop } : {}),
         });
@@ -86,8 +97,8 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
         return { model, text, usage: usageFromMessage(final, deps.clock.now() - started) };
       } catch (raw) {
         if (config.signal?.aborted) throw cancelled(config.signal.reason);
-        if (deadline.expired) throw deps.clock.now() >= requestDeadline ? requestExpired(deps.config.timeouts.requestMs) : deadline.expired;
-        throw toBrunoError(raw, { model, host });
+        if (deadline.expired) throw (lastAttemptError = deps.clock.now() >= requestDeadline ? requestExpired(deps.config.timeouts.requestMs) : deadline.expired);
+        throw (lastAttemptError = toBrunoError(raw, { model, host }));
       } finally {
         deadline.dispose();
       }
@@ -121,7 +132,7 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
             if (event.type === "retry") log.warn({ event: "retry", attemptNo: event.attempt, delayMs: event.delayMs, code: event.code }, "retrying");
           },
         },
-        callOnce,
+        deps.telemetry.observeModelCall(model, log, callOnce),
       );
       const u = generation.usage;
       log.info({ event: "generation_completed", durationMs: u.durationMs, inputTokens: u.inputTokens, outputTokens: u.outputTokens, loadMs: u.loadMs }, "generation completed");
@@ -133,11 +144,14 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
     } catch (raw) {
       const error = isBrunoError(raw) ? raw : toBrunoError(raw, { model, host });
       log.warn({ event: "generation_failed", code: error.code, err: error.message }, "generation failed");
-      if (error.code === "CANCELLED" || error.details.request === true) throw error;
+      // Every model of the chain lives on the same server: when it is gone or saturated, say so at once.
+      if (error.code === "CANCELLED" || error.code === "SERVER_UNREACHABLE" || error.details.request === true || isLocalBusy(error)) throw error;
       if (repairRound > 0 && state.generation) {
         return { warnings: `the citation repair round failed (${error.code}); kept the first answer` };
       }
       if (!isFallbackWorthy(error)) throw error;
+      // A circuit that opened during this model's own retries: report the server's failure.
+      if (error.code === "CIRCUIT_OPEN" && attempted && lastAttemptError) return fail(lastAttemptError, "failed");
       return fail(error, error.code === "CIRCUIT_OPEN" ? "skipped" : "failed");
     }
   };

@@ -1,13 +1,21 @@
 import { QUERY_TYPES, type Complexity, type QueryType } from "../graph/state.js";
 import {
   CODE_REQUEST_SIGNALS,
+  COMPLEX_COMPONENT_COUNT,
   COMPLEX_LINE_COUNT,
+  COMPLEX_SIBLING_COUNT,
+  COMPLEX_SYMPTOM_COUNT,
   COMPLEX_THRESHOLD,
   COMPLEX_WORD_COUNT,
   COMPLEXITY_SIGNALS,
+  COMPONENTS,
   DEFAULT_QUERY_TYPE,
+  FEATURE_PATTERNS,
+  PRIORITY_RULES,
   SIGNALS,
+  SYMPTOM_PATTERN,
   TIE_BREAK_ORDER,
+  type Feature,
   type Signal,
   type SignalTable,
 } from "./classifierRules.js";
@@ -34,6 +42,93 @@ function score(signals: readonly Signal[], text: string): { total: number; label
   return { total, labels };
 }
 
+const nonEmptyLines = (query: string): string[] => query.split("\n").filter((l) => l.trim() !== "");
+
+// ---------------------------------------------------------------------------------------------
+// Structural feature detectors (pure functions of the raw text)
+// ---------------------------------------------------------------------------------------------
+
+/** Lines that look like pasted config or code (YAML keys, list items, HCL, Dockerfile). */
+export function codeLines(query: string): string[] {
+  return query.split("\n").filter((line) => FEATURE_PATTERNS.codeLine.some((p) => p.test(line)));
+}
+
+/** Pasted config or code: a code fence, or at least two config-looking lines on their own lines. */
+export function hasPastedCode(query: string): boolean {
+  if (FEATURE_PATTERNS.codeFence.test(query)) return true;
+  if (!query.includes("\n")) return false;
+  return codeLines(query).length >= 2;
+}
+
+/** A PromQL/LogQL expression typed inline. */
+export function hasInlineQuery(query: string): boolean {
+  return FEATURE_PATTERNS.inlineQuery.some((p) => p.test(query));
+}
+
+/** A pasted or quoted error artifact: a log line, stack trace, exit code, kubectl/flux/helm output, an error message. */
+export function hasErrorArtifact(query: string): boolean {
+  return FEATURE_PATTERNS.errorArtifact.some((p) => p.test(query));
+}
+
+const FEATURE_DETECTORS: Record<Feature, (query: string) => boolean> = {
+  pastedCode: hasPastedCode,
+  inlineQuery: hasInlineQuery,
+  errorArtifact: hasErrorArtifact,
+  verdictQuestion: (q) => FEATURE_PATTERNS.verdictQuestion.test(q),
+  questionAboutGiven: (q) => FEATURE_PATTERNS.questionAboutGiven.test(q),
+  refersToGivenCode: (q) => FEATURE_PATTERNS.refersToGivenCode.test(q),
+  codeRequest: (q) => FEATURE_PATTERNS.codeRequest.test(q),
+  asksForFix: (q) => FEATURE_PATTERNS.asksForFix.test(q),
+};
+
+/** Which structural features a query has. */
+export function detectFeatures(query: string): Record<Feature, boolean> {
+  const out = {} as Record<Feature, boolean>;
+  for (const [name, detect] of Object.entries(FEATURE_DETECTORS) as Array<[Feature, (q: string) => boolean]>) out[name] = detect(query);
+  return out;
+}
+
+/** Number of distinct stack components a query names. */
+export function componentCount(query: string): number {
+  return COMPONENTS.filter((p) => p.test(query)).length;
+}
+
+/** Number of distinct symptom words a query reports ("restarting", "slow", "evicted"). */
+export function symptomCount(query: string): number {
+  return new Set(Array.from(query.matchAll(SYMPTOM_PATTERN), (m) => m[0].toLowerCase())).size;
+}
+
+/**
+ * Largest group of sibling entries in pasted input: rows of a table under a header, or list
+ * items that start with the same key (`- record:` three times).
+ */
+export function siblingCount(query: string): number {
+  const lines = nonEmptyLines(query);
+  const counts = new Map<string, number>();
+  for (const line of lines) {
+    const item = /^(\s*)-\s+([\w.-]+):/.exec(line);
+    if (item) {
+      const key = `list:${item[1]?.length ?? 0}:${item[2] ?? ""}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  let best = Math.max(0, ...counts.values());
+  const header = lines.findIndex((l) => /^\s*NAME\s{1,}\S/.test(l));
+  if (header >= 0) {
+    let rows = 0;
+    for (const l of lines.slice(header + 1)) {
+      if (/^\s*\S+\s{1,}\S+\s{1,}\S+/.test(l) && !/:\s/.test(l)) rows++;
+      else break;
+    }
+    best = Math.max(best, rows);
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public API
+// ---------------------------------------------------------------------------------------------
+
 /** Whether the deliverable of a query of this type is code by definition. */
 export function isCodeType(type: QueryType): boolean {
   switch (type) {
@@ -49,7 +144,11 @@ export function isCodeType(type: QueryType): boolean {
   }
 }
 
-/** Picks the query type with the highest score; `DEFAULT_QUERY_TYPE` when nothing fires. */
+/**
+ * Picks the query type: first the structural `PRIORITY_RULES` (pasted code + verdict question,
+ * pasted error artifact), then the highest total signal score; `DEFAULT_QUERY_TYPE` when
+ * nothing fires.
+ */
 export function classifyType(query: string, table: SignalTable = SIGNALS): { queryType: QueryType; scores: Record<QueryType, number>; matched: string[] } {
   const scores = {} as Record<QueryType, number>;
   const labels = {} as Record<QueryType, string[]>;
@@ -58,6 +157,14 @@ export function classifyType(query: string, table: SignalTable = SIGNALS): { que
     scores[type] = r.total;
     labels[type] = r.labels;
   }
+
+  const features = detectFeatures(query);
+  const priority = PRIORITY_RULES.find((rule) => rule.all.every((f) => features[f]) && !rule.none.some((f) => features[f]));
+  if (priority) {
+    scores[priority.type] += priority.weight;
+    return { queryType: priority.type, scores, matched: [priority.label, ...labels[priority.type]] };
+  }
+
   let best: QueryType = DEFAULT_QUERY_TYPE;
   let bestScore = 0;
   for (const type of TIE_BREAK_ORDER) {
@@ -66,14 +173,17 @@ export function classifyType(query: string, table: SignalTable = SIGNALS): { que
       bestScore = scores[type];
     }
   }
-  return { queryType: best, scores, matched: labels[best] };
+  return { queryType: best, scores, matched: bestScore > 0 ? labels[best] : [] };
 }
 
-/** simple | complex from length, pasted lines and multi-part wording. */
+/** simple | complex from length, pasted lines, several components or items, and multi-part wording. */
 export function classifyComplexity(query: string): Complexity {
   const words = query.trim().split(/\s+/).filter(Boolean).length;
-  const lines = query.split("\n").filter((l) => l.trim() !== "").length;
+  const lines = nonEmptyLines(query).length;
   if (words >= COMPLEX_WORD_COUNT || lines >= COMPLEX_LINE_COUNT) return "complex";
+  if (siblingCount(query) >= COMPLEX_SIBLING_COUNT) return "complex";
+  if (componentCount(query) >= COMPLEX_COMPONENT_COUNT) return "complex";
+  if (symptomCount(query) >= COMPLEX_SYMPTOM_COUNT) return "complex";
   return score(COMPLEXITY_SIGNALS, query).total >= COMPLEX_THRESHOLD ? "complex" : "simple";
 }
 

@@ -1,8 +1,18 @@
 import type { QueryType } from "../graph/state.js";
 
 /**
- * The classifier's rules as data. Each signal is a pattern with a weight towards one query
- * type; the type with the highest total wins, ties broken by `TIE_BREAK_ORDER`. Checked
+ * The classifier's rules as data. Classification runs in two layers:
+ *
+ * 1. Structural features (`FEATURE_PATTERNS`, read by small detectors in `classifier.ts`):
+ *    pasted config/code, an inline PromQL/LogQL expression, a pasted or quoted error artifact,
+ *    a request for a verdict, a request for code. `PRIORITY_RULES` turn combinations of them
+ *    into a type directly (pasted code + verdict question → code_review; pasted error
+ *    artifact → debug_issue).
+ * 2. Otherwise each signal is a pattern with a weight towards one query type; the type with
+ *    the highest total wins, ties broken by `TIE_BREAK_ORDER`.
+ *
+ * Every pattern is a general linguistic or structural cue (request forms, artifact nouns,
+ * symptom wording, log/kubectl shapes), never a string copied from an evaluation item. Checked
  * against the labelled set `evals/datasets/routing.jsonl` (`npm run eval -- --dataset routing`).
  */
 export interface Signal {
@@ -14,55 +24,229 @@ export interface Signal {
 
 export type SignalTable = Record<QueryType, Signal[]>;
 
-const CODE_NOUNS =
-  "(?:yaml|yml|manifest|deployment|statefulset|daemonset|cronjob|configmap|helm ?release|helm values|values\\.ya?ml|kustomi[sz]ation|overlay|prometheusrule|alert(?:ing)? rules?|recording rules?|servicemonitor|podmonitor|promql|logql|traceql|query|queries|script|bash|python|go program|terraform|hcl|module|dockerfile|networkpolicy|pdb|poddisruptionbudget|hpa|json dashboard|dashboard json|grafana dashboard|regex|jq|cron ?expression|rbac|role(?:binding)?|ingress|policy|function|snippet|config)";
+// ---------------------------------------------------------------------------------------------
+// Vocabulary shared by several rules
+// ---------------------------------------------------------------------------------------------
+
+/** Unambiguous code/config artifacts: asking for one of these is asking for code. */
+const ARTIFACT =
+  "(?:ya?ml|manifests?|configs?|configuration|configmaps?|helm ?values|values(?:\\.ya?ml| file)?|helm ?releases?|helm ?repositor(?:y|ies)|helm ?charts?|kustomi[sz]ations?|kustomize overlays?|overlays?|prometheus ?rules?|alert(?:ing)? rules?|alerting config|recording rules?|service ?monitors?|pod ?monitors?|scrape ?configs?|relabel(?:ing)? (?:configs?|rules?)|promql|logql|traceql|metricsql|quer(?:y|ies)|scripts?|one[- ]?liners?|bash|terraform|hcl|dockerfiles?|network ?polic(?:y|ies)|netpols?|pdbs?|pod ?disruption ?budgets?|hpas?|cron ?jobs?|cron ?expressions?|statefulsets?|daemonsets?|ingress(?:es| rules?| routes?)?|certificates?|cluster ?issuers?|issuers?|sealed ?secrets?|external ?secrets?|rbac|cluster ?roles?|role ?bindings?|service ?accounts?|dashboard(?: json)?|json dashboard|grafana dashboard|regexp?|jq(?: filter| expression)?|(?<!(?:readiness|liveness|startup) )probes?|prom ?rules?|silences?|blackbox (?:exporter )?(?:config|module)s?|exporter configs?|receivers?|inhibit rules?|routing tree|pipelines?|github actions?|workflows?|makefiles?|snippets?)";
+
+/** Looser code nouns, only used after an explicit request verb ("give me the deployment for …"). */
+const CODE_NOUNS = `(?:${ARTIFACT}|deployments?|services?|jobs?|modules?|functions?|python|go program|rules?|alerts?|polic(?:y|ies)|roles?|example)`;
+
+/** Alert names in kube-prometheus / mixin style (CamelCase component + state), not CRD kinds. */
+const ALERT_NAME =
+  "(?!(?:PrometheusRules?|PrometheusAgent|ServiceMonitor|PodMonitor|AlertmanagerConfig|NodePool|NodeClaim|NodeSelector)\\b)(?:(?:Kube|Node|Prometheus|Alertmanager|Thanos|Loki|Tempo|Mimir|Grafana|Cert|Etcd|etcd|CoreDNS|Flux|Argo)[A-Z]\\w+|[A-Z][A-Za-z0-9]*(?:Down|High|Low|Errors?|Failures?|Failed|Failing|FillingUp|Full|Mismatch|CrashLooping|NotReady|Missing|Throttling|Unavailable|Unreachable|Expiring|Expired|Lag|Degraded|Absent|Flapping|Restarting|Stuck|Overcommit|Saturated|OutOfSpace|OutOfMemory)|TargetDown|Watchdog|InfoInhibitor)";
+
+/** Question words that make a sentence a question rather than a noun-phrase request. */
+const QUESTION_START = "(?:why|what|whats|how|when|where|who|which|is|are|does|do|did|can|could|should|would|will|has|have)";
+
+/** Words describing a broken or degraded system. */
+const SYMPTOM_WORDS =
+  "(?:crash(?:ing|es|ed|looping)?|crashloop|restart(?:ing|s|ed)|down|broken|failing|fails|not working|doesn'?t work|isn'?t working|stopped working|stuck|hangs?|hanging|hung|forever|unresponsive|unreachable|unavailable|degraded|flapping|flaps?|flaky|slow|spiking|spikes?|high|growing|leak(?:ing)?|full|filling up|dropping|drops|missing|empty|nothing|no data|gone|gaps?|timing out|times out|timeouts?|5\\d\\ds?|5xx|errors? rate|lost|broke|disappeared|vanished|intermittent(?:ly)?|latency|evicted|pending|throttl(?:ed|ing)|not ready|notready|lagging|behind|backlog|saturated|oom(?:ing|s)?|oomkill(?:ed|ing)?|split|sealed|out of sync|can'?t reach|cant reach|unhealthy|red)";
+
+/** Words that cannot sit inside a noun phrase ("the config is …"): verbs, negations, question words. */
+const NON_NOUN =
+  "(?:is|are|was|were|be|been|has|have|had|keeps?|kept|got|gets|isn'?t|aren'?t|doesn'?t|don'?t|won'?t|wont|didn'?t|not|never|stopped|still|so|that|which|for|to|with|per|and|or|but|why|what|how)";
+
+/** A finite verb describing a broken state ("is empty", "isn't applied", "keeps failing"). */
+const SYMPTOM_PREDICATE =
+  "\\b(?:is|are|was|were|isn'?t|isnt|aren'?t|arent|keeps?|kept|stopped|has|have|hasn'?t|hasnt|went|got|gets|won'?t|wont|doesn'?t|doesnt|didn'?t|didnt)\\s+(?:not\\s+|still\\s+|now\\s+|no longer\\s+|being\\s+|been\\s+)?(?:\\w+ing|empty|broken|down|stuck|missing|gone|wrong|slow|failed|applied|ready|red|dead)\\b";
+
+const LANGUAGES =
+  "(?:english|german|french|spanish|portuguese|italian|dutch|polish|russian|ukrainian|japanese|chinese|mandarin|korean|hindi|turkish|arabic|hebrew|swedish|norwegian|danish|finnish|czech|greek|romanian|hungarian|vietnamese|indonesian)";
+
+// ---------------------------------------------------------------------------------------------
+// Layer 1: structural features and priority rules
+// ---------------------------------------------------------------------------------------------
+
+export type Feature = "pastedCode" | "inlineQuery" | "errorArtifact" | "verdictQuestion" | "questionAboutGiven" | "refersToGivenCode" | "codeRequest" | "asksForFix";
+
+/** Regexes behind the structural detectors in `classifier.ts`. */
+export const FEATURE_PATTERNS = {
+  /** A Markdown code fence. */
+  codeFence: /```/,
+  /** One line of pasted config or code: YAML `key:` / list item, HCL, Dockerfile, rule file. */
+  codeLine: [
+    /^\s*(?:-\s+)?["']?[\w.\/-]+["']?:(?:\s|$)/, // yaml key (no spaces in the key)
+    /^\s*-\s+[\w"'{[]/, // yaml list item
+    /^\s*(?:resource|module|variable|provider|data|locals|output|terraform)\s+(?:"[^"]*"\s*)*\{/, // hcl block
+    /^\s*[\w.-]+\s*=\s*(?:"[^"]*"|\d|true|false|\[|\{)/, // hcl/toml assignment
+    /^\s*\}\s*$/, // closing brace
+    /^\s*(?:#!\/|\$ |kubectl |helm |curl |sudo |export |if \[|for \w+ in |done\s*$|fi\s*$|echo )/, // shell
+    /^(?:FROM|RUN|COPY|ADD|CMD|ENTRYPOINT|ENV|ARG|WORKDIR|EXPOSE|USER|LABEL|HEALTHCHECK|VOLUME)\s+\S/, // dockerfile
+  ] as RegExp[],
+  /** A PromQL/LogQL expression typed inline: label matchers, a range vector, aggregation by (…), a line filter. */
+  inlineQuery: [
+    /\{\s*[\w.]+\s*(?:=~|!~|!=|=)\s*"[^"]*"/,
+    /\b\w+\s*\([^()]*\[\d+[smhdwy]\]/,
+    /\b(?:sum|avg|max|min|count|topk|bottomk|quantile|stddev)\s+(?:by|without)\s*\(/,
+    /\b(?:sum|avg|max|min|count)\s*\(\s*(?:rate|irate|increase|count_over_time|rate_over_time|bytes_over_time|sum_over_time)\s*\(/,
+    /\|[=~]\s*"/,
+    /\bexpr:\s*\S/,
+  ] as RegExp[],
+  /** A pasted or quoted error artifact: log line, stack trace, exit code, kubectl/flux/helm output, an exact error message. */
+  errorArtifact: [
+    /\b(?:level=(?:error|warn|warning|fatal|crit)|"level":\s*"(?:error|fatal|warn)"|caller=\S+\.go|err="|msg="|ts=\d{4}-)/i, // structured log line
+    /\btraceback \(most recent|\bgoroutine \d+ \[|^\s+at [\w.$]+\(|\bpanic: \w|\bexception in thread|\b\w+(?:Error|Exception): \w/im, // stack trace
+    /(?:^|\n)\s*(?:error|fatal|panic|E\d{4}|W\d{4})\b[:\s]/i, // a line that starts with an error prefix
+    /\b(?:error|err|fatal|failed|failure|exception)\s*[:=]\s*["\w]/i, // error: message
+    /\bexit(?:ed)?\s*(?:code|status)\s*[:=]?\s*\d+/i, // exit code
+    /(?:^|\n)\s*NAME\s{2,}\w+/, // kubectl table header
+    /\b\d+\/\d+\s+(?:CrashLoopBackOff|Error|Pending|ImagePullBackOff|ErrImagePull|Running|Init:\S+|Terminating|Completed|OOMKilled|ContainerCreating|CreateContainerConfigError)\b/, // kubectl pod row
+    /(?:^|\n)\s*(?:Warning|Normal)\s{2,}[A-Z]\w+\s{2,}/, // kubectl events
+    /\n\s*(?:Events|Conditions|Last State|State):\s*(?:\n|\S)/, // kubectl describe sections
+    /\b[A-Z][a-zA-Z]+ [\w-]+\/[\w.-]+:\s+\S/, // flux/kubectl status "Kind ns/name: message"
+    /\brpc error: code =|\b(?:401|403|404|500|502|503|504) (?:Unauthorized|Forbidden|Not Found|Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout)\b/, // protocol error strings
+    /\b(?:says|said|prints|printed|outputs|output is|spits out|throws|threw|logs|logged)\s*(?::|\n|["'`]|\s+[^\n]{0,40}?\b(?:error|fail\w*|exception|panic|fatal|not found|denied|refused|invalid|unable|cannot|exceeded|forbidden|unauthorized)\b)/i, // "<tool> says: …"
+    /\b(?:x509|tls|dial (?:tcp|udp)|read (?:tcp|udp)|write (?:tcp|udp)|lookup [\w.-]+|connect|open \/\S*|stat \/\S*|remote error|http2):\s+[a-z]/i, // Go error chain "x509: certificate …"
+    /\bBack-off (?:restarting|pulling)|\b\d+\/\d+ nodes are available|\bFailed to pull image|\bMountVolume\.\w+ failed|\b(?:Readiness|Liveness|Startup) probe failed|\bOCI runtime \w+ failed|\bfailed calling webhook|\bnode\(s\) (?:had|didn'?t)/, // verbatim Kubernetes event messages
+    /^\s*[\w.-]+:\s+(?:error|failed|fatal|cannot|can't|unable|could not|couldn't|no such|invalid|permission denied)\b/i, // CLI error "tool: failed to …"
+    /(?:^|\n)[^a-z\n]*\b(?:ERROR|FAILED|FATAL|PANIC|CRITICAL)\b[^a-z\n]*(?:\n|$)/, // an all-caps error line (=ERROR REPORT=, BOOT FAILED)
+    /\b(?:full of|spamming|spams|flooded with|filled with|lots of|tons of)(?: this| these)?\s*:\s*\S/i, // "logs full of: <message>"
+    /^\s*what does\s+["'`][^"'`\n]{10,}["'`]\s+mean/i, // asks what a quoted message means
+    /\b(?:getting|seeing|got|found) (?:this|these)\b[^\n]{0,60}:\s*\n/i, // "getting these from …:" followed by a paste
+    /["'`][^"'`\n]{0,80}\b(?:error(?! rates?| budgets?| ratios?| counts?| percentages?| lines?| logs?)|failed|failure|denied|refused|unauthorized|forbidden|timeout|timed out|exceeded|invalid|not found|cannot|can't|unable|no such)\b[^"'`\n]{0,80}["'`]/i, // quoted error message
+  ] as RegExp[],
+  /** Asks for a verdict on something the user gives: review, check, "look ok?", "can it be better". */
+  verdictQuestion:
+    /\b(?:review|code review|cr this|sanity[- ]check|look over|double[- ]check|proof-?read|eyeball|(?:looks?|seems?)\s+(?:ok|okay|right|good|correct|fine|sane|sensible|reasonable)|(?:is|are)\s+(?:this|these|that|my|our|the following|`[^`\n]+`|(?:using|setting|having|putting|adding|calling|running)\b)[^?\n]{0,40}\b(?:correct|right|ok|okay|valid|fine|sane|good|safe|idiomatic|sensible|reasonable|enough|a good idea|a bad idea|still needed|a problem|an issue|problematic|overkill)|(?:anything|something)\s+(?:wrong|off|missing|dodgy|weird|dangerous|risky|unsafe|bad|broken)|make (?:it|this|them|these) (?:cheaper|faster|better|smaller|safer|leaner|lighter|more efficient|more robust)|(?:does|do|would|will) (?:the|this|these|my|our)\b[^?\n]{0,40}\bmake sense|anything (?:i|we) should (?:change|fix|improve|add|remove)|anything to (?:change|improve|fix)|what'?s wrong with (?:this|these|it|my|our|the following)|what (?:would|should) (?:you|i|we) change|(?:can|could) (?:it|this|these|that) be (?:better|improved|simplified|faster|optimi[sz]ed|cleaner|shorter)|(?:improve|optimi[sz]e|simplify|clean up|tidy up|refactor|harden|tighten|tune|rewrite)\s+(?:this|these|that|it|my|our|the following)|(?:feedback|opinions?|input|comments?) on (?:this|these|my|our|the following)|critique|rate (?:my|this|these|our)\b|(?:can|could) you (?:check|look at|look over|review|verify|validate|go over)\s+(?:this|these|it|that|my|our|the following)|good idea\s*\?|thoughts\s*\??\s*$|lgtm\??|does (?:this|it|that|my|our)\b[^?\n]{0,60}\b(?:do what|work as|make sense|look)|spot the (?:bug|problem|issue|mistake)|(?:will|would|does|should) (?:this|it|that) (?:still )?work|(?:this|these|it)\b[^?\n]{0,30}\bmakes? sense|(?:pls|please|plz|can you|could you|can u|pls can you)\s+check (?:this|these|my|our|it)\b|why (?:doesn'?t|does not|won'?t|isn'?t|is not) (?:this|it) (?:work|match|fire|compile|apply|render|validate))/i,
+  /** A yes/no question about the given thing ("does this actually drop the label?"). */
+  questionAboutGiven: /^\s*(?:does|do|will|would|can|could|should|is|are|why (?:does|do|is|are|isn'?t|doesn'?t|won'?t))\s+(?:this|these|that|it|my|our)\b[^\n]*\?/i,
+  /** Points at code the user gives: "this config", "my values", "these recording rules". */
+  refersToGivenCode: new RegExp(`\\b(?:this|these|my|our|the following|below|attached|above)\\s+(?:[\\w.-]+\\s+){0,2}?${ARTIFACT}\\b`, "i"),
+  /** Asks for a fix or workaround for a problem. */
+  asksForFix: /\b(?:to fix|fix (?:it|this|that)|workaround|to resolve|to solve|to get (?:it|this) working|to recover)\b/i,
+  /** Explicitly asks for code or config to be produced. */
+  codeRequest: new RegExp(`\\b(?:write|generate|create|draft|give me|gimme|show me|craft|scaffold|produce|how (?:do|would|can|should) i (?:write|express|template|define|declare)|how (?:would|does|should) (?:the|a|an|that|this) (?=[\\w ]{0,20}(?:promql|logql|traceql|query|rule|yaml|manifest|config)\\b[\\w ]{0,10}\\blook)|(?<!why (?:do|would|should) (?:we|i|you) )need an?|(?<!(?:do|would|should|when) (?:we|i|you) )want an?)\\b[^.?!\\n]{0,40}\\b${CODE_NOUNS}\\b`, "i"),
+};
+
+/** A combination of features that decides the type before any scoring. First match wins. */
+export interface PriorityRule {
+  type: QueryType;
+  /** Every one of these features must be present. */
+  all: Feature[];
+  /** None of these may be present. */
+  none: Feature[];
+  /** Added to the type's score so explanations show the winner on top. */
+  weight: number;
+  label: string;
+}
+
+export const PRIORITY_RULES: PriorityRule[] = [
+  { type: "code_review", all: ["pastedCode", "verdictQuestion"], none: ["errorArtifact"], weight: 10, label: "pasted code with a request for a verdict" },
+  { type: "code_review", all: ["inlineQuery", "verdictQuestion"], none: ["errorArtifact"], weight: 10, label: "inline query with a request for a verdict" },
+  { type: "code_review", all: ["pastedCode", "refersToGivenCode"], none: ["errorArtifact", "codeRequest"], weight: 10, label: "question about pasted code" },
+  { type: "code_review", all: ["pastedCode", "questionAboutGiven"], none: ["errorArtifact", "codeRequest"], weight: 10, label: "does this pasted code do what I think" },
+  { type: "debug_issue", all: ["errorArtifact"], none: ["verdictQuestion", "codeRequest"], weight: 10, label: "pasted or quoted error artifact" },
+  { type: "debug_issue", all: ["errorArtifact", "asksForFix"], none: ["verdictQuestion"], weight: 10, label: "pasted error artifact with a request for a fix" },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Layer 2: weighted signals
+// ---------------------------------------------------------------------------------------------
 
 export const SIGNALS: SignalTable = {
   chat: [
-    { pattern: /^\s*(hi|hey|hello|yo|howdy|good (morning|afternoon|evening)|morning|sup)\b[\s!.,]*$/i, weight: 6, label: "greeting" },
+    { pattern: /^\s*(hi|hey|hello|yo|howdy|good (morning|afternoon|evening)|morning|evening|sup|hiya|heya|gm|o\/)\b(\s+(all|everyone|everybody|team|folks|guys|y'?all|there|people|friend|bot|[a-z]+))?[\s!.,]*$/i, weight: 6, label: "greeting" },
     { pattern: /^\s*(hi|hey|hello|yo)\b/i, weight: 1.5, label: "greeting opener" },
-    { pattern: /\b(thanks|thank you|thx|ty|cheers|appreciate it|that worked|you rock|nice one)\b/i, weight: 2.5, label: "thanks" },
-    { pattern: /\b(who are you|what are you|what can you do|are you (an? )?(bot|ai|human)|your name|what model are you|how are you)\b/i, weight: 5, label: "about the assistant" },
-    { pattern: /\b(joke|weather|lunch|coffee|weekend|movie|football|birthday)\b/i, weight: 2.5, label: "small talk" },
-    { pattern: /^\s*(ok|okay|cool|great|nice|lol|haha|bye|see ya|good night|gn)\b[\s!.]*$/i, weight: 5, label: "acknowledgement" },
+    { pattern: /\b(thanks|thank (you|u)|thx|ty|tysm|tyvm|many thanks|cheers|appreciate it|that worked|you rock|nice one|(that|it|this) (fixed it|did the trick|helped|worked))\b/i, weight: 2.5, label: "thanks" },
+    { pattern: /\b(who are you|what are you|what can you do|what (can|could) you help( me)?( with)?\s*\??\s*$|are you (an? )?(bot|ai|human|llm|person|real|chatgpt|gpt[\w.-]*|claude|llama[\w.-]*|gemini|copilot|mistral)|your name|what model are you|which model are you|what (model|llm) (are you|is this)|how are you|who (made|built|created|trained|wrote|runs) (you|u)|are you (better|smarter|faster|worse) than|are you (running|using|based) on)\b/i, weight: 5, label: "about the assistant" },
+    { pattern: /\b((can|could|do) you|are you able to) ((actually|really|even|also|now) )?(see|access|read|reach|connect to|log ?in(to)?|query|look at|browse|run commands (in|on)) (our|my|the) ([\w-]+ )?(cluster|clusters|servers?|grafana|prometheus|logs|infra|infrastructure|systems?|environment|dashboards?|metrics|alerts|repos?|codebase|network|data|k8s|kubernetes|slack|pagerduty|internet|web)\b|\bdo you (remember|recall|store|keep|save|log|learn from|have access|have memory)\b|\b(your|you have) (memory|context window|knowledge cutoff|training data)\b/i, weight: 5, label: "question about the assistant's abilities" },
+    { pattern: new RegExp(`\\b(answer|reply|respond|talk|speak|write back|chat)( to me)? (in|using) ${LANGUAGES}\\b|\\b(can|do) you speak ${LANGUAGES}\\b`, "i"), weight: 5, label: "asks for another language" },
+    { pattern: /\b(that|this|your|the) (last |previous |earlier |first )?(answer|response|reply|suggestion|advice)( you gave( me)?)? (was|is|isn'?t|wasn'?t) (wrong|incorrect|off|outdated|not right|right|useless|bad|great|perfect|helpful|spot on|correct)\b|\byou('re| are| were| was) (wrong|mistaken|right|hallucinating)\b|\b(good|bad|great|wrong) (answer|bot)\b/i, weight: 5, label: "feedback on an answer" },
+    { pattern: /\b(jokes?|weather|lunch|coffee|weekend|movies?|films?|football|soccer|birthday|vacation|holiday|books?|novels?|podcasts?|recipes?|brb|afk|gtg|ttyl|happy (mon|tues|wednes|thurs|fri|satur|sun)day|happy new year|happy holidays)\b/i, weight: 3, label: "small talk or off-topic" },
+    { pattern: /^\s*(nvm|never ?mind|figured it out|all good( now)?|sorted|solved it|works now|it works now)\b|\b(wrong (channel|chat|window|thread|tab)|is this thing on|are you (there|alive|awake|working))\b/i, weight: 3, label: "closes the conversation or meta chatter" },
+    { pattern: /^\s*(haha|hah|lol|lmao|hehe|rofl|xd)\b|\b(you helped|that helped|this helped|helped a lot)\b/i, weight: 3, label: "laughter or gratitude" },
+    { pattern: /\b(your|ur) (favou?rite|hobby|hobbies|opinion on (life|music|food))\b|\bdo you (like|enjoy|dream|sleep|have feelings)\b|\bremember (this|that) for (next time|later)\b/i, weight: 5, label: "personal question to the assistant" },
+    { pattern: /\b(you'?re|you are|ur) (a |an |the )?(lifesaver|life saver|legend|star|hero|best|awesome|amazing|great|genius|champ)\b/i, weight: 3, label: "praise" },
+    { pattern: /^\s*(?:(?:ok|okay|k|cool|great|nice|lol|haha|bye|see ya|good night|gn|awesome|perfect|got it|makes sense|sounds good|will do|noted|sure|yep|yup)\b[\s!.,]*)+$/i, weight: 5, label: "acknowledgement" },
+    { pattern: /^(?=[^]*\p{Extended_Pictographic})[\s\p{Extended_Pictographic}\u200d\ufe0f!.]+$/u, weight: 6, label: "emoji only" },
+    { pattern: /[\u{1F389}\u{1F38A}\u{1F64F}\u{1F44D}\u{1F973}\u{1F60A}\u{1F604}\u{1F601}\u{2764}\u{1F64C}\u{1F525}\u{1F37B}\u{1F37A}\u{2615}]/u, weight: 1.5, label: "cheerful emoji" },
   ],
   code_review: [
-    { pattern: /\b(review|code review|cr this|sanity[- ]check|look over|double[- ]check)\b/i, weight: 3.5, label: "review request" },
-    { pattern: /\b(anything wrong|what'?s wrong with (this|my|the following)|is (this|my|it) (correct|right|ok|okay|valid|fine|sane)|does (this|it) look (right|ok|good|correct)|any (issues|problems|mistakes|bugs)|thoughts\??|lgtm\??|can (this|it) be improved|improve (this|my)|better way to write|spot the (bug|problem)|why (doesn'?t|does not|won'?t) this (work|match|fire|compile|apply))\b/i, weight: 3, label: "asks for a verdict on given code" },
-    { pattern: /```|\n\s*(apiVersion|kind|metadata|spec|groups|rules|expr|resource|module|def|func|FROM|RUN|- name):?/i, weight: 1.5, label: "pasted code or config" },
-    { pattern: /\b(this|my|the following|below) (alert|rule|query|promql|logql|manifest|yaml|config|script|dockerfile|terraform|chart|values|expr)\b/i, weight: 1.5, label: "refers to given code" },
+    { pattern: FEATURE_PATTERNS.verdictQuestion, weight: 3.5, label: "asks for a verdict on given code" },
+    { pattern: /```|\n\s*(apiVersion|kind|metadata|spec|groups|rules|expr|resource|module|def|func|FROM|RUN|- name|- alert|- record):?/i, weight: 1.5, label: "pasted code or config" },
+    { pattern: FEATURE_PATTERNS.refersToGivenCode, weight: 1.5, label: "refers to given code" },
+    { pattern: /\b(?:\w+ (?:true|false)|\w+ \d+[smh]\b)(?:,\s*\w+ (?:true|false|\d+[smh]?\b)){1,}/i, weight: 1, label: "config described field by field" },
   ],
   code_generation: [
-    { pattern: new RegExp(`\\b(write|generate|create|draft|make|build|give me|gimme|need|want|show me|craft|scaffold|produce|add)\\b[^.?!\\n]{0,40}\\b${CODE_NOUNS}\\b`, "i"), weight: 3.5, label: "asks for code or config" },
+    { pattern: FEATURE_PATTERNS.codeRequest, weight: 3.5, label: "asks for code or config" },
+    { pattern: new RegExp(`^(?!\\s*${QUESTION_START}\\b)[^\\n]*?\\b(want|need|add|make|build)\\b[^.?!\\n]{0,40}\\b${ARTIFACT}\\b`, "i"), weight: 2.5, label: "wants an artifact" },
     { pattern: /\b(write|generate|scaffold) (me )?(a|an|the|some)\b/i, weight: 2, label: "write/generate" },
-    { pattern: new RegExp(`\\b(how (do|would|can|should) i|how to) (write|express|query|alert on|template|define|declare|configure)\\b`, "i"), weight: 2, label: "how to write" },
-    { pattern: /\b(promql|logql|traceql|prometheusrule|helm values|kustomize overlay|terraform|dockerfile|cronjob yaml|alert rule)\b.*\b(for|that|to|which)\b/i, weight: 1.5, label: "names a code artifact with a purpose" },
-    { pattern: /\b(one[- ]liner|oneliner|bash loop|script to|query to|query that|rule (that|to|for)|manifest for|yaml for)\b/i, weight: 2.5, label: "artifact with a purpose" },
+    { pattern: /\b(how (do|would|can|should) i|how to) (write|express|template|define|declare)\b/i, weight: 2, label: "how to write" },
+    {
+      // "PodMonitor for rabbitmq on port 9419", "networkpolicy so only …", "logql: count of …": an artifact noun
+      // near the start (no question word before it, no verb inside the noun phrase), then a purpose clause
+      // (":", "so", "that", "which"; or "for/to/with/per" when no broken-state verb follows, which would
+      // make it a symptom report: "the dashboard for payments is empty").
+      pattern: new RegExp(
+        `^(?!\\s*${QUESTION_START}\\b)\\s*(?:(?:a|an|the|some)\\s+)?(?:[\\w.\\/+&-]+\\s+){0,3}?[\\w.\\/-]*?\\b${ARTIFACT}\\b(?:\\s+(?!${NON_NOUN}\\b)[\\w.-]+){0,2}?(?:\\s*(?:\\+|&|and)\\s*(?:[\\w.-]+\\s+){0,4}?[\\w.-]+)?\\s*(?::|\\b(?:so|that|which)\\b|(?![^\\n]*${SYMPTOM_PREDICATE})\\b(?:for|to|with|per)\\b)`,
+        "i",
+      ),
+      weight: 3.5,
+      label: "artifact noun with a purpose (request without a verb)",
+    },
+    {
+      // "sops + age for flux: the .sops.yaml and …": a topic, a colon, then the artifacts wanted.
+      pattern: new RegExp(`^(?!\\s*${QUESTION_START}\\b)(?![^:\\n]*\\b(?:getting|got|error|err|fail\\w*|says|said|warning|fatal|panic)\\b)[^?:\\n]{2,60}:\\s*(?:the|a|an|some)?\\s*(?:[\\w.-]+\\s+){0,2}?[\\w.\\/-]*?\\b${ARTIFACT}\\b`, "i"),
+      weight: 2.5,
+      label: "topic followed by the artifacts wanted",
+    },
+    { pattern: /\balert(?:ing)?(?: rule)?s? (?:that|which|to) (?:fires?|triggers?|pages?|goes off|notif(?:y|ies)|warns?)\b|^\s*(?:an? |new )?alert(?:ing)?(?: rule)? (?:on|when|if|that)\b/i, weight: 3, label: "describes an alert to be written" },
+    { pattern: /\b(one[- ]liner|oneliner|bash loop|script (to|that)|query (to|that|for)|rule (that|to|for)|manifest for|yaml for|config for|values for|dashboard for|panel (for|that))\b/i, weight: 2.5, label: "artifact with a purpose" },
   ],
   debug_issue: [
-    { pattern: /\b(error|err|fatal|panic|exception|failed|failure|denied|refused|timeout|timed out|invalid|unauthorized|forbidden)\b\s*[:=]\s*\S/i, weight: 3, label: "quoted error message" },
-    { pattern: /\b(level=(error|warn|fatal)|caller=|ts=\d|msg=|"level":"(error|fatal)"|E\d{4} \d\d:\d\d|traceback|goroutine \d+|at [\w.$]+\(|stack ?trace|panic:)/i, weight: 4, label: "pasted log or stack trace" },
-    { pattern: /\b(exit(ed)? (code|status) ?\d+|code \d{3}\b|status(code)? \d{3}|http \d{3}|\b[45]\d\d (error|response)|errno|segfault|sigkill|sigterm|oomkilled)\b/i, weight: 1.5, label: "exit code or status" },
-    { pattern: /\n\s*NAME\s+(READY|STATUS|AGE|REVISION)|\b\d+\/\d+\s+(CrashLoopBackOff|Error|Pending|ImagePullBackOff|ErrImagePull|Running|Init:\S+)\b|\bReady\s+False\b|\bWarning\s+\w+\s+\d+[smhd]/i, weight: 4, label: "pasted kubectl output" },
+    { pattern: /\b(error|err|fatal|panic|exception|failed|failure|denied|refused|timeout|timed out|invalid|unauthorized|forbidden)\b\s*[:=]\s*["']?\w/i, weight: 3, label: "quoted error message" },
+    { pattern: /\b(level=(error|warn|fatal)|caller=|ts=\d|msg=|"level":"(error|fatal)"|E\d{4} \d\d:\d\d|traceback|goroutine \d+|at [\w.$]+\(|stack ?trace|panic: \w)/i, weight: 4, label: "pasted log or stack trace" },
+    { pattern: /\b(exit(ed)? (code|status) ?\d+|status(code)? \d{3}|http \d{3}|errno \d+)\b/i, weight: 3, label: "exit code or status" },
+    { pattern: /\b(errno|segfault|sig(kill|term|segv)|oomkilled)\b/i, weight: 1.5, label: "kill reason" },
+    { pattern: /\n\s*NAME\s+(READY|STATUS|AGE|REVISION)|\b\d+\/\d+\s+(CrashLoopBackOff|Error|Pending|ImagePullBackOff|ErrImagePull|Running|Init:\S+)\b|\bReady\s+False\b|(?:^|\n)\s*(?:Warning|Normal)\s+\w+\s+/i, weight: 4, label: "pasted kubectl output" },
     { pattern: /\b(what does (this|that|it) (error|message|log|mean)|what does .{3,60} mean|why am i (getting|seeing)|getting (this|an?|the) (error|message)|seeing (this|these|an?) (error|errors|message|log)|keep getting|this error|the error|error says|it says|throws?|complains?)\b/i, weight: 2.5, label: "asks about a specific error" },
     { pattern: /["'`][^"'`\n]{12,}["'`]/, weight: 1, label: "quoted text" },
-    { pattern: /\b(x509|certificate signed by unknown authority|context deadline exceeded|connection refused|no such host|permission denied|back-off restarting|ImagePullBackOff|ErrImagePull|CreateContainerConfigError|CrashLoopBackOff|OOMKilled|FailedScheduling|FailedMount|Insufficient (cpu|memory)|no space left on device|too many open files|i\/o timeout|EOF|unexpected status code|manifest unknown|already exists|not found)\b/i, weight: 1.5, label: "known error string" },
+    { pattern: /\b(x509|certificate signed by unknown authority|context deadline exceeded|connection refused|no such host|permission denied|back-off restarting|ImagePullBackOff|ErrImagePull|CreateContainerConfigError|CrashLoopBackOff|OOMKilled|FailedScheduling|FailedMount|Insufficient (cpu|memory)|no space left on device|too many open files|i\/o timeout|EOF|unexpected status code|manifest unknown|already exists|not found|retries exhausted|reconciliation failed|dry-run failed)\b/i, weight: 1.5, label: "known error string" },
   ],
   lookup_runbook: [
-    { pattern: /\b(runbook|run book|playbook|sop|standard operating procedure|procedure|checklist|escalation (path|policy)|documented steps|our (process|steps|docs?|guide)|the process (for|to))\b/i, weight: 4, label: "asks for a runbook or procedure" },
+    { pattern: /\b(runbook|run book|playbook|sop|standard operating procedure|procedure|checklist|escalation (path|policy)|documented steps|our (process|steps|docs?|guide|wiki)|the process (for|to))\b/i, weight: 4, label: "asks for a runbook or procedure" },
+    { pattern: /\b(where('?s| is| are| do i find| can i find)? (the |our )?(docs?|documentation|wiki|write-?up|guide|how-?to)( page)? (for|on|about)|is there (a|an|any) (doc|docs|documentation|runbook|guide|wiki|write-?up|how-?to|page)( \w+)? (for|on|about)|(do|did) we have (that|this|it|a doc|docs|anything) (written down|documented)|(do|did) we have (a |any )?(docs?|documentation|runbook|guide|wiki|write-?up)s? (on|for|about)|is (that|this|it|there a doc|there anything) (written down|documented)|written down somewhere)\b/i, weight: 4, label: "asks where a procedure is documented" },
     { pattern: /\b(steps|step[- ]by[- ]step|how do (we|i)|how to|what'?s the (process|procedure|way)) (to |for )?(rotate|restore|renew|upgrade|drain|cordon|failover|fail over|roll ?back|rollback|recover|backup|back up|migrate|scale|decommission|replace|bootstrap|re-?sync|resync|reindex|promote|onboard|add a node|remove a node|clean ?up|purge|compact|silence|snapshot|unseal|reset)\b/i, weight: 3.5, label: "asks for an operational procedure" },
+    { pattern: /\bstep[- ]by[- ]step\b/i, weight: 3, label: "step by step" },
+    { pattern: /\b(bootstrap\w*|upgrade|restore|failover|fail-over|rollback|roll-back|migration|install(?:ation)?|setup|set-up|onboarding|recovery|rotation|decommission\w*|maintenance|patching|cutover)\s+(steps|procedure|process|checklist)\b/i, weight: 3.5, label: "names an operation's steps" },
+    { pattern: /\b(how (do|should|would|can) (we|i)|how to|steps (to|for)|process for|procedure for) (do |perform |run |execute |carry out |handle )?(a |an |the |our )?([\w-]+ ){0,2}(failover|fail-over|restore|upgrade|rollback|roll-back|migration|rotation|renewal|recovery|cutover|switchover|decommission\w*)\b/i, weight: 3.5, label: "asks how an operation is carried out" },
     { pattern: /\b(what (do|should) (i|we) do (when|if|about)|what to do (when|if|about)|how (do|should) (i|we) (handle|respond to|deal with)|response to|who (do i|to) page)\b/i, weight: 2.5, label: "asks what to do for an event" },
-    { pattern: /\b(Kube[A-Z]\w+|Node[A-Z]\w+|Prometheus[A-Z]\w+|Alertmanager[A-Z]\w+|etcd[A-Z]\w+|Tempo[A-Z]\w+|Loki[A-Z]\w+|TargetDown|Watchdog|InfoInhibitor|CPUThrottlingHigh|ConfigReloaderSidecarErrors)\b/, weight: 1, label: "names an alert" },
+    { pattern: new RegExp(`\\b${ALERT_NAME}\\b`), weight: 1, label: "names an alert" },
+    {
+      // "how do i fix KubePersistentVolumeFillingUp": an alert name and nothing about a situation.
+      pattern: new RegExp(`^\\s*(?:how (?:do|can|should|would) (?:i|we|you)|how to) (?:fix|handle|resolve|deal with|respond to|troubleshoot|address|clear)\\s+(?:the\\s+|an?\\s+)?${ALERT_NAME}(?:\\s+alerts?)?\\s*[?.!]*\\s*$`),
+      weight: 5,
+      label: "how to fix a named alert, no situation described",
+    },
   ],
   troubleshooting: [
-    { pattern: /\b(crash(ing|es|ed|looping)?|crashloop|restart(ing|s)?|down|broken|failing|fails|not working|doesn'?t work|isn'?t working|stopped working|stuck|hanging|hung|unresponsive|unavailable|degraded|flapping|flaky|slow|spiking|spike|high|growing|leak(ing)?|full|filling up|dropping|missing|empty|no data|gaps?|timing out|times out|5\d\d s?|errors? rate|latency|evicted|pending|throttl(ed|ing)|not ready|notready|lagging|behind|backlog|saturated|oom(ing)?)\b/i, weight: 2, label: "describes a symptom" },
-    { pattern: /\b(firing|fired|alerting|paged|page(d)? me|incident|outage|in prod|prod is|production|since (this morning|yesterday|the deploy|the upgrade|last night)|after (the )?(deploy|upgrade|migration|restart))\b/i, weight: 2, label: "live incident context" },
-    { pattern: /\b(pls|please)? ?(help|halp)\b|\b(how (do|can) i fix|how to fix|fix (this|it)|what('?s| is) (causing|wrong)|why (is|are|does|do|did)\b.{0,60}\b(fail|crash|restart|down|slow|high|missing|empty|stuck|pending|drop|throttl|evict|oom|error|not))/i, weight: 2, label: "asks for a fix or cause" },
-    { pattern: /\b(investigate|diagnos(e|is)|debug(ging)?|troubleshoot(ing)?|root cause|rca)\b/i, weight: 1.5, label: "investigation" },
+    { pattern: new RegExp(`\\b${SYMPTOM_WORDS}\\b`, "i"), weight: 2, label: "describes a symptom" },
+    { pattern: /\b(?:isn'?t|isnt|is not|aren'?t|arent|are not|not|no longer|stopped|never)\s+\w+ing\b|\b(?:won'?t|wont|doesn'?t|doesnt|didn'?t|didnt|hasn'?t|hasnt|haven'?t|havent|can'?t|cant|never)\s+(?!(?:know|understand|get why|see why|think|want|need|care|mind|matter)\b)\w+|\b(?:anymore|out of sync|no longer)\b/i, weight: 2, label: "something stopped working" },
+    { pattern: /\bkeeps? (?:on )?\w+ing\b|\bkeeps? (?:getting|being) \w+|\b(?:again|every (?:hour|day|night|morning|few \w+))\b/i, weight: 2, label: "recurring problem" },
+    { pattern: /^\s*why (?:is|are) (?:[\w.-]+\s+){1,3}?(?!going|trying|meant|supposed)\w+ing\b/i, weight: 2, label: "why is a system doing something" },
+    { pattern: /\b(?:is|are|takes?|went( up)? to|now)\s+(?:like |about |around |~|over |almost )?\d+(?:\.\d+)?\s*(?:ms|s|sec|secs|seconds|m|min|mins|minutes|%|gb|gi|mb|mi)\b(?:\s+now)?|\b(?:instead of|up from|down from)\s+\d/i, weight: 1.5, label: "a measurement that got worse" },
+    {
+      // A plain statement about a system, not a question or a request: on-call engineers report symptoms this way.
+      pattern: /^(?!\s*(?:why|what|whats|how|when|where|who|which|is|are|does|do|did|can|could|should|would|will|explain|tell|show|give|list|describe|walk|help|write|generate|create|make|need|i need|i want|pls|please)\b)(?![^\n]*\?\s*$)\s*\S+(?:\s+\S+){2,}/i,
+      weight: 1,
+      label: "a statement about a system (no question)",
+    },
+    { pattern: /\b(firing|fired|paging|paged|page(d)? me|incident|outage|in prod|prod is|production|since (this morning|yesterday|last \w+|the \w+|(mon|tues|wednes|thurs|fri|satur|sun)day|\d)|last night|this morning|overnight|after (the |we |our |a )?([\w-]+ )?(deploy|upgrade|migration|restart|rollout|update|reboot|maintenance|failover|rotation|moved|switched|changed|enabled|disabled|added|removed)\w*|\d+ ?(min|mins|minutes|h|hrs|hours|days) ago)\b/i, weight: 2, label: "live incident context" },
+    { pattern: new RegExp(`\\b${ALERT_NAME}\\s+(?:alerts?\\s+)?(?:is\\s+|keeps\\s+|has been\\s+|been\\s+)?(?:firing|fired|going off|triggered|triggering|flapping|paging|on|for|in|since|at)\\b`), weight: 3, label: "an alert with a situation" },
+    { pattern: /^\s*why (?:is|are|does|do|did|has|have|won'?t|wont|doesn'?t|doesnt|isn'?t|isnt|aren'?t|can'?t|cant)\s+(?:\w+\s+)?(?:my|our)\b/i, weight: 2, label: "why is my/our system doing this" },
+    { pattern: /\b(pls|please)? ?(help|halp)\b|\b(how (do|can) i fix|how to fix|fix (this|it)|what('?s| is) (causing|wrong)|why (is|are|does|do|did|has|have)\b.{0,60}\b(fail|crash|restart|down|slow|high|missing|empty|stuck|pending|drop|throttl|evict|oom|error|not|grow|spik|increas|leak|full|lag|time out|timing out|flap|broke|stopp|so (slow|fast|high|big|large)))/i, weight: 2, label: "asks for a fix or cause" },
+    { pattern: /\b(investigate|diagnos(e|is)|debug(ging)?|troubleshoot(ing)?|root cause|rca|where to (even )?start)\b/i, weight: 1.5, label: "investigation" },
+    { pattern: /\b(query|promql|logql|command)\b.{0,25}\b(to (find|see|figure out|tell|check|identify|show)|that (shows?|finds?|tells?)) (which|what|where|who|how many|how much|whether|if)\b/i, weight: 3.5, label: "asks for a diagnostic query" },
   ],
   explanation: [
-    { pattern: /^\s*(what('?s| is| are)|what does|how (does|do|is|are)|why (do|does|is|are|would|should)|explain|eli5|difference between|diff between|when (should|would|to)|should i use|is it (better|worth)|pros and cons|compare|vs\.?|versus)\b/i, weight: 2.5, label: "conceptual question" },
-    { pattern: /\b(difference between|differ(s|ence)? from|vs\.?|versus|compared to|trade-?offs?|pros and cons|when to use|best practices?|how does .{2,40} work|what is the purpose|what'?s the point|concept|in general|under the hood|architecture of|explain|eli5|meaning of)\b/i, weight: 2.5, label: "comparison or concept" },
+    { pattern: /^\s*(what('?s| is| are)|what does|what happens|how (does|do|is|are)|why (do|does|is|are|would|should)|explain|eli5|difference between|diff between|when (should|would|to|do (i|we|you))|should i use|is it (better|worth)|pros and cons|compare|vs\.?|versus)\b/i, weight: 2.5, label: "conceptual question" },
+    { pattern: /\b(difference between|differ(s|ence)? from|vs\.?|versus|compared to|trade-?offs?|pros and cons|when to use|best practices?|how does .{2,40} work|what is the purpose|what'?s the point|concept|in general|under the hood|architecture of|explain|eli5|meaning of|whats the difference|walk me through|how .{2,40} flows?)\b/i, weight: 2.5, label: "comparison or concept" },
+    { pattern: /^\s*how (should|would|could) (we|i|you|one) (design|structure|set ?up|organi[sz]e|architect|approach|think about|model|plan|lay out|split)\b|\b(what'?s|what is) the (best|right|recommended|usual|idiomatic) (way|approach|pattern|setup) (to|for)\b|\bshould (we|i) (use|run|go with|pick|choose|switch to|prefer)\b/i, weight: 2.5, label: "design or choice question" },
+    { pattern: /^\s*why (?:does|do|would|can|could|is|are)\b[^?\n]{0,80}\b(?:happen|happens|occur|occurs|exist|exists|matter|matters|work that way|work like that)\b/i, weight: 2.5, label: "asks why a mechanism behaves as it does" },
     { pattern: /\?\s*$/, weight: 0.5, label: "a question" },
   ],
 };
@@ -87,15 +271,71 @@ export const CODE_REQUEST_SIGNALS: Signal[] = [
   { pattern: /\b(promql|logql|traceql) (to|for|that)\b/i, weight: 1, label: "asks for a query" },
 ];
 
+// ---------------------------------------------------------------------------------------------
+// Complexity
+// ---------------------------------------------------------------------------------------------
+
 /** Signals of a complex query. */
 export const COMPLEXITY_SIGNALS: Signal[] = [
-  { pattern: /\b(and also|as well as|multiple|several|all (of )?the|across|end[- ]to[- ]end|root cause|rca|post-?mortem|intermittent(ly)?|sometimes|randomly|cascading|correlat\w+|migrat\w+|design|architect\w*|trade-?offs?|compare|comparison|difference between|vs\.?|versus|pros and cons|strategy|plan|multi-?(cluster|region|tenant)|high availability|\bha\b|disaster recovery|capacity planning|scal(e|ing) (out|up)|zero[- ]downtime|why .* but .*)\b/i, weight: 1, label: "multi-part or design" },
+  { pattern: /\b(and also|as well as|multiple|several|across|end[- ]to[- ]end|root cause|rca|post-?mortem|intermittent(ly)?|sometimes|randomly|every (few|couple( of)?) (seconds|minutes|hours|days)|from time to time|on and off|occasionally|cascading|correlat\w+|migrat(e|ing|ion) (from|to|off|of|away|between|across)|migrat(e|ing) (our|the|all|\w+ (from|to))|design|architect\w*|trade-?offs?|pros and cons|pros ?\/ ?cons|strategy|what (broke|failed|happened|went wrong) first|chain of events|timeline|(different|many|\d+) (services|clusters|components|systems|apps|teams|regions|tenants)|(full|whole|entire) ([\w-]+ )?(cluster|region|site|datacenter|data center|dc)|dr|failover to|capacity plan\w*|multi-?(cluster|region|tenant|az)|high availability|\bha\b|disaster recovery|zero[- ]downtime|without (any )?downtime|why .* but .*)\b/i, weight: 1, label: "multi-part or design" },
+  { pattern: /\b(vs\.?|versus|difference between|differences between|compared? (to|with)|comparison)\b.*\b(for|which (one )?(should|to|is better|makes sense)|should (i|we)|when (each|to use|would)|in our|at (our )?scale|we have|our)\b|\bwhen to use which\b|\bshould (we|i) (use|run|go with|pick|choose|switch to)\b.*\bor\b|\bor should (we|i)\b/i, weight: 1, label: "comparison to choose between options" },
+  { pattern: /\b[\w-]+(?: [\w-]+){0,2}, [\w-]+(?: [\w-]+){0,3},? and [\w-]+/i, weight: 0.5, label: "a list of three or more things" },
+  { pattern: /\bupgrade\b.{0,30}\bfrom\b.{0,15}\bto\b|\brestore\b.{0,50}\b(into|to|on) (a |an )?(new|fresh|another|different|empty|second)\b/i, weight: 1, label: "version upgrade or restore into a new environment" },
+  { pattern: /\b(which (one )?is the cause|cause and (which|what) (are|is) (the )?effects?|causes? (and|vs\.?) effects?|what caused what)\b/i, weight: 1, label: "cause and effect across systems" },
+  { pattern: /\b(not sure|no idea|no clue) where to (even )?(start|look|begin)\b/i, weight: 1, label: "open-ended investigation" },
+  { pattern: /->.*->|→.*→|\bfrom\b.{1,40}\bthrough\b.{1,40}\bto\b/, weight: 1, label: "describes a pipeline of components" },
+  { pattern: new RegExp(`\\b${ARTIFACT}\\s*(?:\\+|&)\\s*(?:[\\w.-]+\\s+){0,3}?${CODE_NOUNS}\\b`, "i"), weight: 1, label: "several artifacts at once" },
   { pattern: /\b(and|then|after that|while|but)\b.*\b(and|then|after that|while|but)\b/i, weight: 0.5, label: "several clauses" },
+  { pattern: /\?[^?]+\?/, weight: 0.5, label: "several questions" },
 ];
+
+/**
+ * Components of a typical SRE stack. A query that involves this many distinct ones is about
+ * several systems at once (see `COMPLEX_COMPONENT_COUNT`).
+ */
+export const COMPONENTS: RegExp[] = [
+  /\bprometheus\b/i,
+  /\balertmanager\b/i,
+  /\bgrafana\b/i,
+  /\bloki\b/i,
+  /\btempo\b/i,
+  /\bmimir\b/i,
+  /\bthanos\b/i,
+  /\b(otel|opentelemetry|otlp)\b/i,
+  /\bjaeger\b/i,
+  /\betcd\b/i,
+  /\b(api ?server|kube-apiserver|control plane)\b/i,
+  /\bkubelet\b/i,
+  /\bscheduler\b/i,
+  /\b(core ?dns|dns)\b/i,
+  /\b(ingress|ingress-nginx|nginx|traefik|envoy|haproxy|load ?balancer)\b/i,
+  /\b(network|cni|calico|cilium|flannel)\b/i,
+  /\b(storage|pvc|disk|volume|csi|s3|object store)\b/i,
+  /\bcert-manager\b/i,
+  /\b(flux|argo ?cd|argo)\b/i,
+  /\b(postgres|postgresql|mysql|mariadb)\b/i,
+  /\bredis\b/i,
+  /\b(kafka|rabbitmq|nats)\b/i,
+  /\b(elasticsearch|opensearch)\b/i,
+  /\bvault\b/i,
+  /\b(linkerd|istio|service mesh|mesh)\b/i,
+  /\b(pagerduty|opsgenie)\b/i,
+  /\bslack\b/i,
+  /\b(cpu|memory)\b/i,
+];
+/** Symptom words, matched globally to count how many distinct problems a query reports. */
+export const SYMPTOM_PATTERN = new RegExp(`\\b${SYMPTOM_WORDS}\\b`, "gi");
+/** A query reporting at least this many distinct symptoms is complex (several things broken at once). */
+export const COMPLEX_SYMPTOM_COUNT = 3;
+
+/** A query naming at least this many distinct components is complex. */
+export const COMPLEX_COMPONENT_COUNT = 3;
+/** Pasted input with at least this many sibling entries (table rows, list items with the same key) is complex. */
+export const COMPLEX_SIBLING_COUNT = 3;
 
 /** A query this many words long or longer is complex on length alone. */
 export const COMPLEX_WORD_COUNT = 45;
 /** Pasted input with at least this many lines makes a query complex. */
-export const COMPLEX_LINE_COUNT = 6;
+export const COMPLEX_LINE_COUNT = 15;
 /** Total complexity weight at which a query counts as complex. */
 export const COMPLEX_THRESHOLD = 1;

@@ -77,7 +77,7 @@ export function toBrunoError(error: unknown, ctx: ErrorContext): BrunoError {
   if (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError")) {
     return new TimeoutError("TIMEOUT_TOTAL", `the request to Ollama at ${ctx.host} was aborted: ${message}`, { cause: error, details });
   }
-  if (/fetch failed|terminated|socket|network/i.test(message)) {
+  if (/^fetch failed$/i.test(message)) {
     return new ServerError("SERVER_UNREACHABLE", `cannot talk to Ollama at ${ctx.host} (${message}): check that it is running and OLLAMA_HOST / --host is right`, { cause: error, details });
   }
   return new GenerationError(`generation failed: ${message}`, { cause: error, details });

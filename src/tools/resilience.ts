@@ -87,7 +87,7 @@ export interface CallOptions {
 export class Resilience {
   private readonly settings: Pick<BrunoConfig, "retry" | "breaker" | "concurrency">;
   private readonly bulkheads = new Map<string, BulkheadPolicy>();
-  private readonly breakers = new Map<string, { host: string; model: string; policy: CircuitBreakerPolicy }>();
+  private readonly breakers = new Map<string, { host: string; model: string; policy: CircuitBreakerPolicy; openedAt: number }>();
   private listeners = new Set<(event: ResilienceEvent) => void>();
 
   constructor(settings: Pick<BrunoConfig, "retry" | "breaker" | "concurrency">) {
@@ -122,8 +122,12 @@ export class Resilience {
         halfOpenAfter: this.settings.breaker.cooldownMs,
         breaker: new ConsecutiveBreaker(this.settings.breaker.failureThreshold),
       });
-      policy.onStateChange((state) => this.emit({ type: "circuit", host, model, state: stateName(state) }));
-      entry = { host, model, policy };
+      entry = { host, model, policy, openedAt: 0 };
+      const created = entry;
+      policy.onStateChange((state) => {
+        if (state === CircuitState.Open) created.openedAt = Date.now();
+        this.emit({ type: "circuit", host, model, state: stateName(state) });
+      });
       this.breakers.set(key, entry);
     }
     return entry.policy;
@@ -135,10 +139,15 @@ export class Resilience {
     return entry ? stateName(entry.policy.state) : "closed";
   }
 
-  /** True when calls to the model would be refused without reaching the server. */
+  /**
+   * True when a call to the model would be refused without reaching the server: its circuit is
+   * open and the cool-down has not passed (after it, the next call is the half-open trial).
+   */
   isOpen(host: string, model: string): boolean {
-    const state = this.circuitState(host, model);
-    return state === "open" || state === "isolated";
+    const entry = this.breakers.get(`${host}\u0000${model}`);
+    if (!entry) return false;
+    if (entry.policy.state === CircuitState.Isolated) return true;
+    return entry.policy.state === CircuitState.Open && Date.now() - entry.openedAt < this.settings.breaker.cooldownMs;
   }
 
   /** Every circuit seen so far. */
@@ -183,9 +192,7 @@ export class Resilience {
   private async once<T>(options: CallOptions, signal: AbortSignal, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const { host, model } = options;
     const breaker = this.breakerFor(host, model);
-    if (breaker.state === CircuitState.Open || breaker.state === CircuitState.Isolated) {
-      throw circuitOpen(host, model, this.settings.breaker.cooldownMs);
-    }
+    if (this.isOpen(host, model)) throw circuitOpen(host, model, this.settings.breaker.cooldownMs);
     const queueTimeoutMs = this.settings.concurrency.queueTimeoutMs;
     const queued = new AbortController();
     const timer = setTimeout(() => queued.abort(), queueTimeoutMs);

@@ -185,7 +185,7 @@ describe("classifyQuery", () => {
     ["hi", "chat", "simple", false],
     ["write a PrometheusRule that alerts when a pod restarts more than 5 times", "code_generation", "simple", true],
     ["loki pods keep crashing since the deploy, how do I fix it?", "troubleshooting", "simple", false],
-    ["what is the difference between a deployment and a statefulset?", "explanation", "complex", false],
+    ["what is the difference between a deployment and a statefulset?", "explanation", "simple", false], // one concept: routing.jsonl labels definition-style differences simple
     [
       "our loki ingesters crash intermittently across several clusters after the migration and also the compactor falls behind",
       "troubleshooting",
