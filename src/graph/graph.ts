@@ -5,7 +5,7 @@ import { createGenerateNode } from "../nodes/generate.js";
 import { createSelectModelNode } from "../nodes/selectModel.js";
 import { createValidateCitationsNode } from "../nodes/validateCitations.js";
 import { IterableReadableStream } from "@langchain/core/utils/stream";
-import { CancelledError, isCancelledError } from "../errors.js";
+import { CancelledError, InvalidInputError, isBrunoError, isCancelledError } from "../errors.js";
 import { InProcessThreadLock, type ThreadLock } from "../tools/threadLock.js";
 import { TelemetryCallbackHandler } from "../telemetry/callbacks.js";
 import { lazyDeps, registerGraphDeps, type GenerationDeps, type GenerationGraphOptions } from "./deps.js";
@@ -79,10 +79,28 @@ interface Streamable {
   stream(input: never, options?: never): Promise<AsyncIterable<unknown>>;
 }
 
-/** A rejection caused by the caller's abort, as the typed `CancelledError`. */
-function asCancellation(error: unknown, signal: AbortSignal | undefined): unknown {
-  if (!signal?.aborted || isCancelledError(error)) return error;
-  return new CancelledError(undefined, { cause: error });
+const SCHEMA_VALIDATION = /^Validation failed for field "([^"]+)": ([\s\S]*)$/;
+
+/**
+ * Errors a caller can act on, typed: an abort by the caller as `CancelledError`, and LangGraph's
+ * own input-schema rejection (a wrong type for a field) as `InvalidInputError` naming the field.
+ */
+function typedRunError(error: unknown, signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted && !isCancelledError(error)) return new CancelledError(undefined, { cause: error });
+  const match = error instanceof Error && !isBrunoError(error) ? SCHEMA_VALIDATION.exec(error.message) : null;
+  if (match) {
+    let detail = match[2] ?? "";
+    try {
+      const issues = JSON.parse(detail) as { message?: string; path?: (string | number)[] }[];
+      const first = issues[0];
+      const sub = (first?.path ?? []).map((k) => (typeof k === "number" ? `[${k}]` : `.${k}`)).join("");
+      return new InvalidInputError(`${match[1]}${sub}`, first?.message ?? detail, { cause: error });
+    } catch {
+      detail = detail.slice(0, 200);
+    }
+    return new InvalidInputError(match[1] ?? "input", detail, { cause: error });
+  }
+  return error;
 }
 
 /**
@@ -104,14 +122,14 @@ export function guardRuns<G extends Streamable>(graph: G, options: { lock?: Thre
       stream = await original(input, runOptions);
     } catch (error) {
       release();
-      throw asCancellation(error, signal);
+      throw typedRunError(error, signal);
     }
     return IterableReadableStream.fromAsyncGenerator(
       (async function* guardedRun() {
         try {
           yield* stream;
         } catch (error) {
-          throw asCancellation(error, signal);
+          throw typedRunError(error, signal);
         } finally {
           release();
         }

@@ -218,6 +218,8 @@ export const GenerationState = new StateSchema({
   promptMessages: new UntrackedValue(z.custom<StoredMessage[]>().default(() => []), { guard: false }),
   /** Context window requested for the current model (`num_ctx`), set by buildPrompt. */
   numCtx: new UntrackedValue(z.number().int().positive().optional(), { guard: false }),
+  /** What context fitting dropped for the current model; reported with the answer. */
+  fitWarnings: new UntrackedValue(z.array(z.string()).default(() => []), { guard: false }),
   /** The model `promptMessages` were built for. */
   promptModel: new UntrackedValue(z.string().optional(), { guard: false }),
   /** How many of the top-ranked documents fit the prompt; [1]..[documentsUsed] are citable. */

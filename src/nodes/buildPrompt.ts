@@ -101,7 +101,7 @@ export function createBuildPromptNode(getDeps: () => GenerationDeps) {
       numCtx,
       documentsUsed: kept.length,
       promptChars: promptMessages.reduce((n, m) => n + textOf(m).length, 0),
-      ...(warnings.length > 0 ? { warnings } : {}),
+      fitWarnings: warnings,
     };
   };
 }

@@ -48,9 +48,9 @@ export function createSelectModelNode(getDeps: () => GenerationDeps) {
     const chain = full.slice(firstInstalled).filter(isInstalled);
     const chosen = chain[0] as string;
     const skippedAttempts: ModelAttempt[] = skipped.map((tag) => ({ model: tag, outcome: "skipped", code: "MODEL_NOT_FOUND", message: `not installed on ${host}` }));
-    const warnings = skipped.map((tag) => `${tag} is not installed on ${host} (${pullHint(tag)}); answered with ${chosen} instead`);
+    const warnings = skipped.map((tag) => `${tag} is not installed on ${host} (${pullHint(tag)}); trying ${chosen} instead`);
     const reason = skipped.length > 0 ? `${preferred.reason}; ${skipped.join(", ")} not installed` : preferred.reason;
-    deps.logger.debug({ event: "model_selected", preferred: preferred.tag, chain, reason }, "model selected");
+    deps.telemetry.runLogger(deps.logger, config, { queryType: state.queryType }).debug({ event: "model_selected", preferred: preferred.tag, chain, reason }, "model selected");
     return {
       selection: { preferred: preferred.tag, chain, reason },
       modelIndex: 0,

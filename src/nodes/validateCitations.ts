@@ -2,7 +2,10 @@ import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { GenerationError } from "../errors.js";
 import type { GenerationDeps } from "../graph/deps.js";
 import type { Citation, GenerationStateType, GenerationUpdate } from "../graph/state.js";
+import { OllamaEmbeddings } from "@langchain/ollama";
+import { abortableFetch } from "../tools/chatModels.js";
 import { checkCitations, stripInvalidCitations } from "../tools/citations.js";
+import { groundAnswer, refineWithEmbeddings, splitSentences, type GroundingResult, type TextEmbedder } from "../tools/grounding.js";
 
 /** How many repair rounds a turn may take. */
 export const MAX_REPAIR_ROUNDS = 1;
@@ -11,13 +14,43 @@ function markers(numbers: readonly number[]): string {
   return numbers.map((n) => `[${n}]`).join(", ");
 }
 
+/** The Ollama embedding model of `BRUNO_EMBED_MODEL`, aborted by `signal`; no retries of its own. */
+export function ollamaEmbedder(host: string, model: string, keepAlive: string, signal: AbortSignal): TextEmbedder {
+  return new OllamaEmbeddings({ model, baseUrl: host, keepAlive, maxRetries: 0, fetch: abortableFetch(signal) });
+}
+
+/**
+ * Refines the string-check scores with the configured embedding model. A failure or timeout
+ * keeps the string-check scores and says so; cancellation of the turn propagates.
+ */
+async function refine(
+  deps: GenerationDeps,
+  grounding: GroundingResult,
+  options: { threshold: number; query: string },
+  signal: AbortSignal | undefined,
+): Promise<{ grounding: GroundingResult; warning?: string }> {
+  const model = deps.config.grounding.embedModel;
+  if (!model || !grounding.scored.some((s) => s.score)) return { grounding };
+  const timeout = AbortSignal.timeout(deps.config.grounding.embedTimeoutMs);
+  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  try {
+    const embedder = ollamaEmbedder(deps.admin.host, model, deps.config.keepAlive, combined);
+    return { grounding: await refineWithEmbeddings(grounding, embedder, options) };
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    const reason = timeout.aborted ? `no answer within ${deps.config.grounding.embedTimeoutMs} ms` : (error as Error).message;
+    deps.logger.warn({ event: "grounding_embedding_failed", model, reason }, "embedding refinement failed");
+    return { grounding, warning: `the embedding check with ${model} failed (${reason}); citation support comes from string checks only` };
+  }
+}
+
 /**
  * Checks every [N] marker against the documents. Out-of-range markers get one repair round;
  * whatever is still invalid after it is stripped and reported. Finishes the turn: the answer,
  * its citations, and the exchange appended to the thread.
  */
 export function createValidateCitationsNode(getDeps: () => GenerationDeps) {
-  return async function validateCitations(state: GenerationStateType, _config: LangGraphRunnableConfig): Promise<GenerationUpdate> {
+  return async function validateCitations(state: GenerationStateType, config: LangGraphRunnableConfig): Promise<GenerationUpdate> {
     const deps = getDeps();
     const generation = state.generation;
     if (!generation) throw new GenerationError("no generation to validate; generate must run first");
@@ -26,27 +59,54 @@ export function createValidateCitationsNode(getDeps: () => GenerationDeps) {
     const repairRound = state.repairRound ?? 0;
 
     if (check.invalid.length > 0 && repairRound < MAX_REPAIR_ROUNDS) {
-      deps.logger.info({ event: "citation_repair", invalid: check.invalid, documents: documents.length }, "invalid citations, asking for a repair");
+      deps.telemetry.runLogger(deps.logger, config, { model: generation.model, queryType: state.queryType }).info({ event: "citation_repair", invalid: check.invalid, documents: documents.length }, "invalid citations, asking for a repair");
       return { repairRound: repairRound + 1, invalidMarkers: check.invalid };
     }
 
-    const warnings: string[] = [];
+    const warnings: string[] = [...(state.fitWarnings ?? [])];
     let answer = generation.text;
-    let citations: Citation[] = check.citations;
+    let stripped: Citation[] = [];
     if (check.invalid.length > 0) {
       answer = stripInvalidCitations(answer, documents.length);
-      const range = documents.length > 0 ? `only [1]-[${documents.length}] exist` : "no documents were given";
+      const given = (state.documents ?? []).length;
+      const range = documents.length > 0 ? `only [1]-[${documents.length}] exist` : given > 0 ? `none of the ${given} documents fit the model's context` : "no documents were given";
       warnings.push(`removed citation ${markers(check.invalid)} from the answer: ${range}`);
-      const kept = checkCitations(answer, documents).citations;
-      citations = [...kept, ...check.citations.filter((c) => !c.valid)];
+      const sentences = splitSentences(generation.text);
+      stripped = check.citations
+        .filter((c) => !c.valid)
+        .map((c) => {
+          const sentence = sentences.find((s) => s.indices.includes(c.index))?.text;
+          return sentence === undefined ? c : { ...c, sentence };
+        });
     }
+    // Every cited sentence scored against the document it cites (string checks, then embeddings if configured).
+    const groundingOptions = { threshold: deps.config.grounding.threshold, query: state.query };
+    const refined = await refine(deps, groundAnswer(answer, documents, groundingOptions), groundingOptions, config.signal);
+    const grounding = refined.grounding;
+    const citations: Citation[] = [...grounding.citations, ...stripped];
     if (documents.length > 0 && !citations.some((c) => c.valid)) {
       warnings.push(`the answer cites none of the ${documents.length} documents; check it against them before acting on it`);
+    }
+    if (refined.warning) warnings.push(refined.warning);
+    warnings.push(...grounding.warnings);
+    if (grounding.summary.checkedCitations > 0 || grounding.summary.uncitedClaims > 0) {
+      deps.logger.info(
+        {
+          event: "grounding",
+          method: grounding.summary.method,
+          checked: grounding.summary.checkedCitations,
+          unsupported: grounding.summary.unsupportedCitations,
+          uncited: grounding.summary.uncitedClaims,
+          meanSupport: grounding.summary.meanSupport,
+        },
+        "citations grounded",
+      );
     }
     const durationMs = deps.clock.now() - (state.startedAt ?? deps.clock.now());
     return {
       answer,
       citations,
+      grounding: grounding.summary,
       model: generation.model,
       invalidMarkers: [],
       warnings,
