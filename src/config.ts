@@ -123,6 +123,8 @@ export const ConfigSchema = z.object({
       contextSize: positiveInt.optional(),
       /** Where downloaded models are kept (`BRUNO_MODEL_CACHE`). */
       cacheDir: z.string().min(1).optional(),
+      /** Hugging Face endpoint for `hf:` model URIs (`HF_ENDPOINT`); https://huggingface.co/ by default. */
+      hfEndpoint: z.url().optional(),
     })
     .prefault({}),
   /** How long `/api/tags` answers are reused (`BRUNO_TAGS_TTL_MS`). */
@@ -131,6 +133,16 @@ export const ConfigSchema = z.object({
   keepAlive: z.string().min(1).default("10m"),
   /** Sampling seed for reproducible answers (`BRUNO_SEED`). */
   seed: z.coerce.number().int().optional(),
+  grounding: z
+    .object({
+      /** Citations whose support is below this are reported as unsupported (`BRUNO_GROUNDING_THRESHOLD`). */
+      threshold: z.coerce.number().min(0).max(1).default(0.5),
+      /** Ollama embedding model that refines support scores, e.g. `nomic-embed-text` (`BRUNO_EMBED_MODEL`); off when unset. */
+      embedModel: z.string().min(1).optional(),
+      /** Deadline for the embedding call (`BRUNO_EMBED_TIMEOUT_MS`); past it the string checks stand. */
+      embedTimeoutMs: positiveInt.default(30_000),
+    })
+    .prefault({}),
 });
 
 export type BrunoConfigInput = z.input<typeof ConfigSchema>;
@@ -140,6 +152,11 @@ type Env = Record<string, string | undefined>;
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === "" ? undefined : value;
+}
+
+/** True when the Ollama address was set on purpose (`OLLAMA_HOST`) rather than defaulted. */
+export function ollamaHostConfigured(env: Env = process.env): boolean {
+  return nonEmpty(env.OLLAMA_HOST) !== undefined;
 }
 
 /** Reads the settings this package knows from an environment. */
@@ -184,10 +201,16 @@ export function configFromEnv(env: Env): BrunoConfigInput {
       threads: e("BRUNO_THREADS"),
       contextSize: e("BRUNO_CONTEXT_SIZE"),
       cacheDir: e("BRUNO_MODEL_CACHE"),
+      hfEndpoint: e("HF_ENDPOINT"),
     },
     tagsTtlMs: e("BRUNO_TAGS_TTL_MS"),
     keepAlive: e("BRUNO_KEEP_ALIVE"),
     seed: e("BRUNO_SEED"),
+    grounding: {
+      threshold: e("BRUNO_GROUNDING_THRESHOLD"),
+      embedModel: e("BRUNO_EMBED_MODEL"),
+      embedTimeoutMs: e("BRUNO_EMBED_TIMEOUT_MS"),
+    },
   } as BrunoConfigInput;
 }
 

@@ -40,6 +40,8 @@ export const FALLBACK_CODES: ReadonlySet<BrunoErrorCode> = new Set<BrunoErrorCod
   "CIRCUIT_OPEN",
   "CONTEXT_OVERFLOW",
   "GENERATION_FAILED",
+  // the embedded engine could not load this model's GGUF file; another model's file may load
+  "MODEL_FILE_INVALID",
 ]);
 
 export interface BrunoErrorOptions {
@@ -168,6 +170,25 @@ export class GenerationError extends BrunoError {
   }
 }
 
+/** What is wrong with a model file of the embedded engine. */
+export type ModelFileProblem = "missing" | "not-gguf" | "unreadable" | "download-failed";
+
+/**
+ * A GGUF file for the embedded engine is missing, is not a GGUF model, cannot be read, or could
+ * not be downloaded. The message names the path (or URI) and how to point at a usable file.
+ */
+export class ModelFileError extends BrunoError {
+  override name = "ModelFileError";
+  /** The file path, or the URI of a failed download. */
+  readonly path: string;
+  readonly problem: ModelFileProblem;
+  constructor(path: string, problem: ModelFileProblem, message: string, options: BrunoErrorOptions = {}) {
+    super("MODEL_FILE_INVALID", message, { ...options, details: { path, problem, ...options.details } });
+    this.path = path;
+    this.problem = problem;
+  }
+}
+
 /** One model's failed attempt, as recorded in `modelsTried`. */
 export interface ModelFailure {
   model: string;
@@ -211,6 +232,10 @@ export function isTimeoutError(error: unknown): error is TimeoutError {
 
 export function isCancelledError(error: unknown): error is CancelledError {
   return error instanceof CancelledError;
+}
+
+export function isModelFileError(error: unknown): error is ModelFileError {
+  return error instanceof ModelFileError;
 }
 
 /** True for a failure after which trying the next model of the chain makes sense. */

@@ -1,12 +1,15 @@
 export * from "./graph/index.js";
 export * from "./errors.js";
-export { loadConfig, normalizeOllamaHost, ConfigSchema, DEFAULT_OLLAMA_HOST, type BrunoConfig, type BrunoConfigInput, type LoadConfigOptions } from "./config.js";
+export { loadConfig, normalizeOllamaHost, ollamaHostConfigured, ConfigSchema, DEFAULT_OLLAMA_HOST, type BrunoConfig, type BrunoConfigInput, type LoadConfigOptions } from "./config.js";
 export { DEFAULT_CATALOG, ModelCatalog, CatalogModel, mergeCatalog, fallbackChain, type RouteRole } from "./tools/catalog.js";
 export { classifyQuery, type Classification } from "./tools/classifier.js";
 export { routeRole, preferredModel, FAST_LATENCY_MS } from "./tools/router.js";
 export { checkCitations, findCitationMarkers, stripInvalidCitations } from "./tools/citations.js";
 export { createOllamaAdmin, staticOllamaAdmin, type OllamaAdmin, type InstalledModel } from "./tools/ollamaAdmin.js";
 export { createOllamaChatModelFactory, type ChatModelFactory, type ChatModelRequest } from "./tools/chatModels.js";
+export * from "./tools/embedded/index.js";
 export { GENERATION_PROFILES, profileFor, type GenerationProfile } from "./tools/generationProfiles.js";
 export { parseGenerationInput } from "./nodes/classify.js";
 export { createLogger } from "./tools/logger.js";
+export * from "./telemetry/index.js";
+export { graphDeps } from "./graph/deps.js";

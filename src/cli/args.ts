@@ -4,8 +4,9 @@ import { QUERY_TYPES, type QueryType } from "../graph/state.js";
 
 export const USAGE = `Usage:
   bruno ask "<query>" [--docs FILE|DIR ...] [--thread ID] [--db PATH] [--model TAG] [--type TYPE]
-                      [--top-k N] [--host URL] [--json] [--verbose]
-  bruno chat [--thread ID] [--db PATH] [--docs FILE|DIR ...] [--model TAG] [--host URL] [--verbose]
+                      [--top-k N] [--host URL] [--provider P] [--model-file GGUF] [--json] [--verbose]
+  bruno chat [--thread ID] [--db PATH] [--docs FILE|DIR ...] [--model TAG] [--host URL]
+             [--provider P] [--model-file GGUF] [--verbose]
   bruno models [--host URL] [--json] [--verbose]
 
   --docs      Markdown/text files or folders; the best-matching sections become the numbered context
@@ -15,6 +16,10 @@ export const USAGE = `Usage:
   --model     use this model tag instead of routing
   --type      query type: ${QUERY_TYPES.join(" | ")}
   --host      Ollama address (default OLLAMA_HOST or http://127.0.0.1:11434)
+  --provider  ollama | embedded | auto (default BRUNO_PROVIDER or auto: Ollama when it answers,
+              else the embedded llama.cpp engine)
+  --model-file  a local .gguf file for the embedded engine, used for every model (BRUNO_MODEL_PATH);
+              implies --provider embedded
   --json      print the result object instead of streaming text
   --verbose   debug logs and stack traces on stderr
 
@@ -23,9 +28,15 @@ Environment: OLLAMA_HOST, BRUNO_DB, BRUNO_CATALOG, LOG_LEVEL and the BRUNO_* set
 export interface CommonOptions {
   host?: string | undefined;
   db?: string | undefined;
+  provider?: Provider | undefined;
+  modelFile?: string | undefined;
   verbose: boolean;
   json: boolean;
 }
+
+/** Values of `--provider`. */
+export const PROVIDERS = ["ollama", "embedded", "auto"] as const;
+export type Provider = (typeof PROVIDERS)[number];
 
 export type Command =
   | { name: "ask"; query: string; docs: string[]; thread?: string | undefined; model?: string | undefined; type?: QueryType | undefined; topK: number; options: CommonOptions }
@@ -41,6 +52,8 @@ const OPTIONS = {
   type: { type: "string" },
   "top-k": { type: "string" },
   host: { type: "string" },
+  provider: { type: "string" },
+  "model-file": { type: "string" },
   json: { type: "boolean", default: false },
   verbose: { type: "boolean", short: "v", default: false },
   help: { type: "boolean", short: "h", default: false },
@@ -62,7 +75,19 @@ export function parseCommand(argv: readonly string[]): Command {
   }
   const v = parsed.values;
   if (v.help) return { name: "help" };
-  const options: CommonOptions = { host: v.host, db: v.db, verbose: v.verbose ?? false, json: v.json ?? false };
+  const provider = v.provider?.toLowerCase();
+  if (provider !== undefined && !(PROVIDERS as readonly string[]).includes(provider)) {
+    throw usageError(`--provider must be one of ${PROVIDERS.join(", ")}, not '${v.provider}'`);
+  }
+  if (v["model-file"] !== undefined && v["model-file"].trim() === "") throw usageError("--model-file needs the path of a .gguf file");
+  const options: CommonOptions = {
+    host: v.host,
+    db: v.db,
+    provider: provider as Provider | undefined,
+    modelFile: v["model-file"],
+    verbose: v.verbose ?? false,
+    json: v.json ?? false,
+  };
   const topK = v["top-k"] === undefined ? 5 : Number(v["top-k"]);
   if (!Number.isInteger(topK) || topK < 1 || topK > 50) throw usageError(`--top-k must be a whole number from 1 to 50, not '${v["top-k"]}'`);
   const type = v.type;

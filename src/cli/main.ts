@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline/promises";
-import { loadConfig, type BrunoConfig, type BrunoConfigInput } from "../config.js";
-import { isBrunoError, type BrunoError } from "../errors.js";
+import { loadConfig, ollamaHostConfigured, type BrunoConfig, type BrunoConfigInput } from "../config.js";
+import { isBrunoError, isModelFileError, ModelFileError, type BrunoError } from "../errors.js";
 import { createGenerationGraph, type GenerationGraph } from "../graph/graph.js";
 import { parseGenerationInput } from "../nodes/classify.js";
 import { sameModelTag } from "../tools/catalog.js";
 import { createCliLogger, flushTraces } from "../telemetry/index.js";
+import { disposeEmbeddedEngines } from "../tools/embedded/engine.js";
+import { prepareEmbeddedModel, resolveProvider } from "../tools/embedded/provider.js";
 import { createOllamaAdmin } from "../tools/ollamaAdmin.js";
 import { parseCommand, USAGE, type Command, type CommonOptions } from "./args.js";
 import { loadDocumentSections, rankSections, type DocumentSection } from "./documents.js";
@@ -27,13 +29,75 @@ function configFor(options: CommonOptions, env: CliIO["env"]): BrunoConfig {
   if (options.host) overrides.ollamaHost = options.host;
   if (options.db) overrides.dbPath = options.db;
   if (options.verbose) overrides.logLevel = "debug";
+  if (options.provider || options.modelFile) {
+    overrides.embedded = {
+      provider: options.provider ?? "embedded",
+      ...(options.modelFile ? { modelPath: options.modelFile } : {}),
+    };
+  }
   return loadConfig({ ...(env ? { env } : {}), overrides, defaults: { logLevel: "error" } });
 }
 
 function buildGraph(config: BrunoConfig): GenerationGraph {
   // Logs go to stderr (stdout is the answer): pretty on a terminal, JSON lines otherwise.
-  const logger = createCliLogger({ level: config.logLevel, pretty: process.stderr.isTTY === true });
+  const logger = createCliLogger({ level: config.logLevel, pretty: process.stderr.isTTY === true, colorize: process.stderr.hasColors?.() === true });
   return createGenerationGraph({ config, logger, checkpointer: openCheckpointer(config) });
+}
+
+interface Engine {
+  config: BrunoConfig;
+  /** Which engine answers, for stderr; none when nothing was chosen (an explicit `--provider ollama`). */
+  notice: string | undefined;
+}
+
+/**
+ * Settles the provider before the graph runs: `auto` probes Ollama, and the embedded engine
+ * gets its model file (checked, or downloaded once with a progress bar on stderr).
+ */
+async function chooseEngine(config: BrunoConfig, options: CommonOptions, io: CliIO): Promise<Engine> {
+  const explicitHost = Boolean(options.host) || ollamaHostConfigured(io.env);
+  const choice = await resolveProvider(config, { signal: io.signal, ollamaHostExplicit: explicitHost });
+  if (choice.provider === "ollama") {
+    return { config: { ...config, embedded: { ...config.embedded, provider: "ollama" } }, notice: choice.probed ? `using Ollama at ${config.ollamaHost}` : undefined };
+  }
+  let prepared;
+  try {
+    prepared = await prepareEmbeddedModel(config, { signal: io.signal, progress: { write: (text) => io.stderr.write(text), isTTY: process.stderr.isTTY === true } });
+  } catch (error) {
+    if (config.embedded.provider === "auto" && isModelFileError(error) && error.problem === "download-failed") {
+      const message = `Ollama at ${config.ollamaHost} does not answer (start it with \`ollama serve\`), and ${error.message}`;
+      throw new ModelFileError(error.path, error.problem, message, { cause: error, details: error.details });
+    }
+    throw error;
+  }
+  return { config: { ...config, embedded: { ...config.embedded, provider: "embedded", modelPath: prepared.modelPath } }, notice: `using the embedded engine (${prepared.label})` };
+}
+
+/**
+ * stdout and stderr that print `notice` on stderr before the run's first output, so a run that
+ * fails before answering prints only its one error line.
+ */
+function announcing(io: CliIO, notice: string | undefined): { stdout: Output; stderr: Output } {
+  let pending = notice;
+  const flush = () => {
+    if (pending === undefined) return;
+    io.stderr.write(`${pending}\n`);
+    pending = undefined;
+  };
+  return {
+    stdout: {
+      write: (text) => {
+        flush();
+        io.stdout.write(text);
+      },
+    },
+    stderr: {
+      write: (text) => {
+        flush();
+        io.stderr.write(text);
+      },
+    },
+  };
 }
 
 async function loadDocs(paths: readonly string[]): Promise<DocumentSection[]> {
@@ -55,8 +119,10 @@ async function ask(cmd: Extract<Command, { name: "ask" }>, io: CliIO): Promise<n
   if (cmd.docs.length > 0 && (input.documents ?? []).length === 0) {
     io.stderr.write(`warning: no section of ${cmd.docs.join(", ")} matches the query; answering without context\n`);
   }
-  const graph = buildGraph(config);
-  const result = await runTurn(graph, input, { threadId: cmd.thread ?? randomUUID(), signal: io.signal, stdout: io.stdout, stderr: io.stderr, render: !cmd.options.json });
+  const engine = await chooseEngine(config, cmd.options, io);
+  const graph = buildGraph(engine.config);
+  const out = announcing(io, cmd.options.json ? undefined : engine.notice);
+  const result = await runTurn(graph, input, { threadId: cmd.thread ?? randomUUID(), signal: io.signal, stdout: out.stdout, stderr: out.stderr, render: !cmd.options.json });
   if (cmd.options.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   return 0;
 }
@@ -64,8 +130,10 @@ async function ask(cmd: Extract<Command, { name: "ask" }>, io: CliIO): Promise<n
 async function chat(cmd: Extract<Command, { name: "chat" }>, io: CliIO): Promise<number> {
   const config = configFor(cmd.options, io.env);
   const sections = await loadDocs(cmd.docs);
-  const graph = buildGraph(config);
+  const engine = await chooseEngine(config, cmd.options, io);
+  const graph = buildGraph(engine.config);
   const threadId = cmd.thread ?? randomUUID();
+  if (engine.notice) io.stderr.write(`${engine.notice}\n`);
   io.stderr.write(`bruno chat — thread ${threadId}${config.dbPath ? ` in ${config.dbPath}` : ""}; ${sections.length} document sections; empty line or Ctrl-D to quit\n`);
   const rl = createInterface({ input: io.stdin, terminal: false });
   const onAbort = () => rl.close();
@@ -166,6 +234,8 @@ export async function runCli(io: CliIO): Promise<number> {
     const text = io.signal.aborted ? "cancelled" : describe(error, verbose);
     io.stderr.write(`\nbruno: ${code === "UNKNOWN" ? "unexpected error" : code}: ${text}\n`);
     return exitCodeFor(code);
+  } finally {
+    await disposeEmbeddedEngines();
   }
 }
 

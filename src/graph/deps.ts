@@ -3,11 +3,13 @@ import { loadConfig, type BrunoConfig } from "../config.js";
 import type { ModelCatalog } from "../tools/catalog.js";
 import { createOllamaChatModelFactory, type ChatModelFactory } from "../tools/chatModels.js";
 import { systemClock, type Clock } from "../tools/clock.js";
-import { createLogger, type Logger } from "../tools/logger.js";
+import type { Logger } from "../tools/logger.js";
 import { createOllamaAdmin, type OllamaAdmin } from "../tools/ollamaAdmin.js";
+import { createEmbeddedProvider } from "../tools/embedded/provider.js";
 import { Resilience } from "../tools/resilience.js";
 import type { ThreadLock } from "../tools/threadLock.js";
 import { TokenEstimator } from "../tools/tokens.js";
+import { createTelemetry, type Telemetry } from "../telemetry/index.js";
 
 /** What the nodes use from the world outside the graph. */
 export interface GenerationDeps {
@@ -21,6 +23,8 @@ export interface GenerationDeps {
   resilience: Resilience;
   /** Prompt-size estimates for context fitting, calibrated from Ollama's counts. */
   tokenEstimator: TokenEstimator;
+  /** Metrics registry and instruments, tracer and logger. */
+  telemetry: Telemetry;
 }
 
 /** Options of `createGenerationGraph`; anything left out is built from settings on first use. */
@@ -31,15 +35,20 @@ export interface GenerationGraphOptions {
   catalog?: ModelCatalog;
   /** Overrides `config.ollamaHost` for the default admin and chat model factory. */
   ollamaHost?: string;
-  /** Where the installed models come from; the Ollama server by default. */
+  /** Where the installed models come from; the Ollama server, or the embedded engine's GGUF files when `embedded.provider` is "embedded". */
   admin?: OllamaAdmin;
-  /** Builds the chat model for each call; ChatOllama by default. */
+  /** Builds the chat model for each call; ChatOllama, or ChatLlamaCpp when `embedded.provider` is "embedded" (`auto` counts as Ollama here: see `resolveProvider`). */
   chatModelFactory?: ChatModelFactory;
   logger?: Logger;
   clock?: Clock;
   /** Shared resilience policies (e.g. one per process across several graphs). */
   resilience?: Resilience;
   tokenEstimator?: TokenEstimator;
+  /**
+   * Metrics, traces and logs; one per process is typical (its registry is what `/metrics`
+   * serves). Created from settings (`LOG_LEVEL`) with a registry of its own when omitted.
+   */
+  telemetry?: Telemetry;
   /** Serializes turns per thread when a checkpointer is set; in-process by default. */
   threadLock?: ThreadLock;
   /** Persists threads; none by default (hosts such as the LangGraph server bring their own). */
@@ -57,23 +66,49 @@ export function lazyDeps(options: GenerationGraphOptions): () => GenerationDeps 
       ...(options.ollamaHost ? { ollamaHost: options.ollamaHost } : {}),
       ...(options.catalog ? { catalog: options.catalog } : {}),
     };
-    deps = {
-      config,
-      catalog: config.catalog,
-      clock: options.clock ?? systemClock,
-      logger: options.logger ?? createLogger({ level: config.logLevel }),
-      admin:
-        options.admin ??
+    const telemetry = options.telemetry ?? createTelemetry({ ...(options.logger ? { logger: options.logger } : {}), logLevel: config.logLevel });
+    const logger = options.logger ?? telemetry.logger;
+    const embedded = config.embedded.provider === "embedded" && !(options.admin && options.chatModelFactory) ? createEmbeddedProvider(config, logger) : undefined;
+    const admin =
+      options.admin ??
+      telemetry.instrumentAdmin(
+        embedded?.admin ??
         createOllamaAdmin({
           host: config.ollamaHost,
           timeoutMs: config.timeouts.adminMs,
           tagsTtlMs: config.tagsTtlMs,
           ...(options.clock ? { clock: options.clock } : {}),
         }),
-      resilience: options.resilience ?? new Resilience(config),
+        logger,
+      );
+    const resilience = options.resilience ?? new Resilience(config);
+    telemetry.watchResilience(resilience, admin.host);
+    deps = {
+      config,
+      catalog: config.catalog,
+      clock: options.clock ?? systemClock,
+      logger,
+      admin,
+      telemetry,
+      resilience,
       tokenEstimator: options.tokenEstimator ?? new TokenEstimator(),
-      chatModelFactory: options.chatModelFactory ?? createOllamaChatModelFactory({ host: config.ollamaHost, keepAlive: config.keepAlive }),
+      chatModelFactory: options.chatModelFactory ?? embedded?.chatModelFactory ?? createOllamaChatModelFactory({ host: config.ollamaHost, keepAlive: config.keepAlive }),
     };
     return deps;
   };
+}
+
+const depsOfGraph = new WeakMap<object, () => GenerationDeps>();
+
+/** Remembers how a compiled graph resolves its dependencies (see `graphDeps`). */
+export function registerGraphDeps(graph: object, deps: () => GenerationDeps): void {
+  depsOfGraph.set(graph, deps);
+}
+
+/**
+ * The dependencies of a graph made by `createGenerationGraph` (resolving them if no run has yet),
+ * e.g. for a host serving its telemetry; undefined for any other object.
+ */
+export function graphDeps(graph: object): GenerationDeps | undefined {
+  return depsOfGraph.get(graph)?.();
 }

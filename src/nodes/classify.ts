@@ -39,7 +39,7 @@ export function parseGenerationInput(raw: unknown, limits: BrunoConfig["limits"]
 
 /** Deterministic rules, no model call: query type, complexity, whether code is needed. */
 export function createClassifyNode(getDeps: () => GenerationDeps) {
-  return async function classify(state: GenerationStateType, _config: LangGraphRunnableConfig): Promise<GenerationUpdate> {
+  return async function classify(state: GenerationStateType, config: LangGraphRunnableConfig): Promise<GenerationUpdate> {
     const deps = getDeps();
     const input = parseGenerationInput(
       {
@@ -53,7 +53,7 @@ export function createClassifyNode(getDeps: () => GenerationDeps) {
       deps.config.limits,
     );
     const result = classifyQuery(input.query, input.queryType);
-    deps.logger.debug({ event: "classified", queryType: result.queryType, complexity: result.complexity, requiresCode: result.requiresCode, matched: result.matched }, "query classified");
+    deps.telemetry.runLogger(deps.logger, config).debug({ event: "classified", queryType: result.queryType, complexity: result.complexity, requiresCode: result.requiresCode, matched: result.matched }, "query classified");
     return {
       queryType: result.queryType,
       complexity: result.complexity,

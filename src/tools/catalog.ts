@@ -14,6 +14,11 @@ export const CatalogModel = z.object({
   /** Smaller or safer models to try, in order, when this one fails. */
   fallbacks: z.array(z.string().min(1)).default([]),
   description: z.string().optional(),
+  /**
+   * The GGUF file that plays this model on the embedded engine: a local path (`~` expands) or
+   * an `hf:` / `https:` URI downloaded once into the model cache. `BRUNO_MODEL_PATH` overrides it.
+   */
+  gguf: z.string().min(1).optional(),
 });
 export type CatalogModel = z.infer<typeof CatalogModel>;
 

@@ -1,0 +1,139 @@
+/**
+ * Tokens per second of the embedded engine on this machine, per thread count, on the tiny GGUF
+ * models of `../shared/models/` (or any GGUF given by path): `npm run bench:embedded -- [--tokens 256] [--runs 3]
+ * [--seconds 10] [--models a.gguf,./path/to/b.gguf]`.
+ *
+ * Rows "threads 1", "threads 2" and "default" run node-llama-cpp directly (the default row sets no
+ * thread count, so it shows what node-llama-cpp picks); the "bruno" row runs the same generation
+ * through `ChatLlamaCpp` with `DEFAULT_EMBEDDED_THREADS`, counting the chunks the graph would stream.
+ * A run stops after `--seconds`, so a slow setting costs at most that.
+ */
+import { HumanMessage } from "@langchain/core/messages";
+import { existsSync } from "node:fs";
+import { cpus } from "node:os";
+import { basename, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { getLlama, LlamaChat, LlamaLogLevel, type Llama } from "node-llama-cpp";
+import { ChatLlamaCpp } from "../src/tools/embedded/chatLlamaCpp.js";
+import { DEFAULT_EMBEDDED_THREADS, disposeEmbeddedEngines, EmbeddedEngine } from "../src/tools/embedded/engine.js";
+
+const MODELS_DIR = fileURLToPath(new URL("../../shared/models/", import.meta.url));
+const PROMPT = "Tell me a story about a little girl who finds a box in the park.";
+const CONTEXT_SIZE = 2048;
+
+interface Row {
+  model: string;
+  setting: string;
+  threads: number;
+  tokensPerSecond: number[];
+}
+
+const { values } = parseArgs({
+  options: {
+    tokens: { type: "string", default: "256" },
+    runs: { type: "string", default: "3" },
+    seconds: { type: "string", default: "10" },
+    models: { type: "string", default: "llama-2-tiny-random.gguf,stories260K.gguf" },
+  },
+});
+const maxTokens = Number(values.tokens);
+const runs = Number(values.runs);
+const capMs = Number(values.seconds) * 1000;
+
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+async function directRun(llama: Llama, file: string, threads: number | undefined): Promise<{ threads: number; rates: number[] }> {
+  const model = await llama.loadModel({ modelPath: file });
+  const context = await model.createContext({ contextSize: CONTEXT_SIZE, ...(threads !== undefined ? { threads } : {}) });
+  const rates: number[] = [];
+  try {
+    for (let run = 0; run <= runs; run += 1) {
+      const chat = new LlamaChat({ contextSequence: context.getSequence() });
+      let tokens = 0;
+      const started = performance.now();
+      const signal = AbortSignal.timeout(capMs);
+      try {
+        await chat.generateResponse([{ type: "user", text: PROMPT }, { type: "model", response: [] }], {
+          maxTokens: run === 0 ? 16 : maxTokens,
+          temperature: 0,
+          signal,
+          stopOnAbortSignal: true,
+          onToken: (t) => {
+            tokens += t.length;
+          },
+        });
+      } catch (error) {
+        if (!signal.aborted) throw error;
+      }
+      const ms = performance.now() - started;
+      chat.dispose({ disposeSequence: true });
+      if (run > 0) rates.push((tokens / ms) * 1000);
+    }
+    return { threads: context.currentThreads, rates };
+  } finally {
+    await context.dispose();
+    await model.dispose();
+  }
+}
+
+async function adapterRun(file: string): Promise<number[]> {
+  const engine = new EmbeddedEngine({ threads: DEFAULT_EMBEDDED_THREADS, contextSize: CONTEXT_SIZE, sequences: 1 });
+  const chat = new ChatLlamaCpp({ engine, modelFile: file, model: "bench", temperature: 0, maxTokens });
+  const rates: number[] = [];
+  try {
+    for (let run = 0; run <= runs; run += 1) {
+      let chunks = 0;
+      let outputTokens = 0;
+      const started = performance.now();
+      const signal = AbortSignal.timeout(capMs);
+      try {
+        for await (const chunk of await chat.stream([new HumanMessage(PROMPT)], { signal, maxTokens: run === 0 ? 16 : maxTokens })) {
+          if (chunk.content !== "") chunks += 1;
+          outputTokens = chunk.usage_metadata?.output_tokens ?? outputTokens;
+        }
+      } catch (error) {
+        if (!signal.aborted) throw error;
+      }
+      const ms = performance.now() - started;
+      if (run > 0) rates.push(((outputTokens || chunks) / ms) * 1000);
+    }
+    return rates;
+  } finally {
+    await engine.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  const files = values.models
+    .split(",")
+    .map((name) => name.trim())
+    .map((name) => ({ name: basename(name), path: name.includes("/") ? resolve(name) : `${MODELS_DIR}${name}` }));
+  for (const file of files) {
+    if (!existsSync(file.path)) throw new Error(`model file ${file.path} is missing (names without a slash are looked up in ../shared/models/)`);
+  }
+  const llama = await getLlama({ build: "never", gpu: false, logLevel: LlamaLogLevel.disabled });
+  process.stdout.write(`node-llama-cpp on ${cpus().length} logical CPUs (${cpus()[0]?.model ?? "unknown"}); ${maxTokens} tokens per run, median of ${runs} runs, temperature 0, runs capped at ${capMs / 1000} s\n\n`);
+  const rows: Row[] = [];
+  for (const file of files) {
+    for (const threads of [1, 2, undefined]) {
+      const { threads: used, rates } = await directRun(llama, file.path, threads);
+      rows.push({ model: file.name, setting: threads === undefined ? "default" : `threads ${threads}`, threads: used, tokensPerSecond: rates });
+      process.stderr.write(`  ${file.name} ${threads ?? "default"}: ${median(rates).toFixed(1)} tok/s\n`);
+    }
+    const rates = await adapterRun(file.path);
+    rows.push({ model: file.name, setting: `bruno (ChatLlamaCpp, ${DEFAULT_EMBEDDED_THREADS} thread)`, threads: DEFAULT_EMBEDDED_THREADS, tokensPerSecond: rates });
+  }
+  await llama.dispose();
+  await disposeEmbeddedEngines();
+  process.stdout.write("| model | setting | threads used | tokens/s (median) | runs |\n| --- | --- | --- | --- | --- |\n");
+  for (const row of rows) {
+    process.stdout.write(`| ${row.model} | ${row.setting} | ${row.threads} | ${median(row.tokensPerSecond).toFixed(1)} | ${row.tokensPerSecond.map((r) => r.toFixed(0)).join(", ")} |\n`);
+  }
+}
+
+await main();

@@ -1,0 +1,53 @@
+/**
+ * Health of the generation stage as a probe sees it: Ollama reachable, and the catalog's models
+ * installed there.
+ */
+import { isBrunoError } from "../errors.js";
+import { sameModelTag, type ModelCatalog } from "../tools/catalog.js";
+import type { OllamaAdmin } from "../tools/ollamaAdmin.js";
+
+export interface HealthReport {
+  /** ok: every routed model is installed; degraded: some are missing but one can answer; down: nothing can. */
+  status: "ok" | "degraded" | "down";
+  ollama: { host: string; reachable: boolean; version?: string; error?: string };
+  models: {
+    /** Catalog models installed on the server. */
+    installed: string[];
+    /** Models the routing table names that are not installed (`ollama pull <tag>`). */
+    missing: string[];
+  };
+}
+
+function describe(error: unknown): string {
+  return isBrunoError(error) || error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Asks the server for its version (always a live call) and for its models (the admin's cached
+ * list). Never throws: an unreachable server is a `down` report.
+ */
+export async function checkHealth(options: { admin: OllamaAdmin; catalog: ModelCatalog; signal?: AbortSignal }): Promise<HealthReport> {
+  const { admin, catalog } = options;
+  const call = options.signal ? { signal: options.signal } : {};
+  const report: HealthReport = { status: "down", ollama: { host: admin.host, reachable: false }, models: { installed: [], missing: [] } };
+  let names: string[];
+  try {
+    report.ollama.version = await admin.version(call);
+    names = (await admin.listModels(call)).map((m) => m.name);
+    report.ollama.reachable = true;
+  } catch (error) {
+    report.ollama.error = describe(error);
+    report.models.missing = [...new Set(Object.values(catalog.routes))];
+    return report;
+  }
+  const installed = (tag: string) => names.some((name) => sameModelTag(name, tag));
+  report.models.installed = catalog.models.map((m) => m.tag).filter(installed);
+  report.models.missing = [...new Set(Object.values(catalog.routes))].filter((tag) => !installed(tag));
+  report.status = report.models.installed.length === 0 ? "down" : report.models.missing.length > 0 ? "degraded" : "ok";
+  return report;
+}
+
+/** HTTP status for a report: 200 while something can answer, 503 otherwise. */
+export function healthStatusCode(report: HealthReport): 200 | 503 {
+  return report.status === "down" ? 503 : 200;
+}

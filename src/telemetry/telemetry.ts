@@ -1,0 +1,191 @@
+/**
+ * `Telemetry`: the metrics registry and its instruments, the tracer and the logger of the
+ * generation stage, created once and passed to the graph (`GenerationGraphOptions.telemetry`).
+ * Nothing here is created at import.
+ */
+import type { RunnableConfig } from "@langchain/core/runnables";
+import type { Tracer } from "@opentelemetry/api";
+import type { LevelWithSilent, Logger } from "pino";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { isBrunoError, isTimeoutError } from "../errors.js";
+import type { GenerateStreamEvent } from "../nodes/generate.js";
+import type { OllamaAdmin } from "../tools/ollamaAdmin.js";
+import type { Resilience, ResilienceEvent } from "../tools/resilience.js";
+import { TelemetryCallbackHandler } from "./callbacks.js";
+import { createTelemetryLogger } from "./logging.js";
+import { addResilienceSource, createBrunoMetrics, type BrunoMetrics } from "./metrics.js";
+import { RunTracker, type RunInfo } from "./runs.js";
+import { defaultTracer } from "./tracing.js";
+
+export interface TelemetryOptions {
+  /** Where the metrics are registered; a registry of this Telemetry's own by default. */
+  registry?: Registry;
+  /** The logger; a JSON-lines logger on stderr at `logLevel` by default. */
+  logger?: Logger;
+  /** Level of the default logger (`LOG_LEVEL`); `info` by default. */
+  logLevel?: LevelWithSilent;
+  /** The OpenTelemetry tracer; the global one (`@opentelemetry/api`) by default. */
+  tracer?: Tracer;
+}
+
+/** Token counts a model call reports, as `Generation.usage` carries them. */
+interface CallResult {
+  usage: { inputTokens: number; outputTokens: number };
+}
+
+/** Metrics, tracer and logger of one process (or one host application's part of it). */
+export class Telemetry {
+  /** The registry to serve (`/metrics`) or merge into a host's (`Registry.merge`). */
+  readonly registry: Registry;
+  readonly metrics: BrunoMetrics;
+  readonly tracer: Tracer;
+  readonly logger: Logger;
+  /** @internal Runs followed by the callback handler. */
+  readonly tracker: RunTracker;
+  private readonly watched = new WeakSet<Resilience>();
+
+  constructor(options: TelemetryOptions = {}) {
+    this.registry = options.registry ?? new Registry();
+    this.metrics = createBrunoMetrics(this.registry);
+    this.tracer = options.tracer ?? defaultTracer();
+    this.logger = options.logger ?? createTelemetryLogger({ level: options.logLevel ?? "info" });
+    this.tracker = new RunTracker(this.metrics, this.tracer);
+  }
+
+  /** The Prometheus text exposition of the registry. */
+  metricsText(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** Adds Node.js process metrics (CPU, memory, event loop, GC) to the registry, once. */
+  collectProcessMetrics(): void {
+    if (this.registry.getSingleMetric("process_cpu_seconds_total")) return;
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Counts retries, circuit changes and queue waits of `resilience`, and reads its circuit
+   * states and queue for `host` at scrape time. Subscribes once per resilience.
+   */
+  watchResilience(resilience: Resilience, host: string): void {
+    addResilienceSource(this.registry, { resilience, host });
+    if (this.watched.has(resilience)) return;
+    this.watched.add(resilience);
+    resilience.subscribe((event) => this.onResilienceEvent(event));
+  }
+
+  private onResilienceEvent(event: ResilienceEvent): void {
+    switch (event.type) {
+      case "retry":
+        this.metrics.retries.inc({ model: event.model, error_type: event.code });
+        break;
+      case "circuit":
+        this.metrics.circuitTransitions.inc({ model: event.model, state: event.state });
+        if (event.state !== "closed") this.logger.warn({ event: "circuit", model: event.model, state: event.state }, `circuit ${event.state}`);
+        else this.logger.info({ event: "circuit", model: event.model, state: event.state }, "circuit closed");
+        break;
+      case "queued":
+        this.metrics.queueWait.observe(event.waitMs / 1000);
+        break;
+    }
+  }
+
+  /**
+   * Wraps an admin so that look-ups served from its caches count as hits: a cached answer is
+   * the same promise handed out again, a fresh request a new one. Use on caching admins only.
+   */
+  instrumentAdmin(admin: OllamaAdmin, logger: Logger = this.logger): OllamaAdmin {
+    const seen = new WeakSet<Promise<unknown>>();
+    const observe = <T>(cache: "tags" | "show", promise: Promise<T>, key?: string): Promise<T> => {
+      const hit = seen.has(promise);
+      seen.add(promise);
+      this.metrics.cacheRequests.inc({ cache, result: hit ? "hit" : "miss" });
+      if (logger.isLevelEnabled("debug")) {
+        logger.debug({ event: hit ? "cache_hit" : "cache_miss", cache, ...(key ? { model: key } : {}) }, hit ? "cache hit" : "cache miss");
+      }
+      return promise;
+    };
+    const instrumented: OllamaAdmin = {
+      host: admin.host,
+      listModels: (options) => observe("tags", admin.listModels(options)),
+      showModel: (name, options) => observe("show", admin.showModel(name, options), name),
+      version: (options) => admin.version(options),
+    };
+    if (admin.warm) instrumented.warm = admin.warm.bind(admin);
+    return instrumented;
+  }
+
+  /** A LangChain callback handler reporting to this Telemetry; attach it to a compiled graph. */
+  callbackHandler(logger: Logger = this.logger): TelemetryCallbackHandler {
+    return new TelemetryCallbackHandler(() => ({ tracker: this.tracker, logger }));
+  }
+
+  /** The graph run (id, thread) a node's config belongs to. */
+  runInfo(config: RunnableConfig | undefined): RunInfo {
+    return this.tracker.runInfo(config);
+  }
+
+  /** A child of `base` carrying the run's `runId` and `threadId`, plus `fields` (model, queryType…). */
+  runLogger(base: Logger, config: RunnableConfig | undefined, fields: Record<string, unknown> = {}): Logger {
+    return base.child({ ...this.runInfo(config), ...fields });
+  }
+
+  /**
+   * Wraps one model call (one attempt): calls in flight, duration and tokens of successes,
+   * errors by code, a `timeout` log line when a deadline expired.
+   */
+  observeModelCall<T extends CallResult>(model: string, log: Logger, fn: (signal: AbortSignal) => Promise<T>): (signal: AbortSignal) => Promise<T> {
+    return async (signal) => {
+      const m = this.metrics;
+      m.activeRequests.inc();
+      const started = performance.now();
+      try {
+        const result = await fn(signal);
+        m.generationDuration.observe({ model }, (performance.now() - started) / 1000);
+        m.tokens.inc({ model, direction: "input" }, result.usage.inputTokens);
+        m.tokens.inc({ model, direction: "output" }, result.usage.outputTokens);
+        return result;
+      } catch (error) {
+        const code = isBrunoError(error) ? error.code : "UNKNOWN";
+        if (code !== "CANCELLED") m.errors.inc({ model, error_type: code });
+        if (isTimeoutError(error)) {
+          log.warn({ event: "timeout", code, elapsedMs: Math.round(performance.now() - started) }, "timeout");
+        }
+        throw error;
+      } finally {
+        m.activeRequests.dec();
+      }
+    };
+  }
+
+  /**
+   * Records what the generate node streams as custom events: fallbacks (metric and span event),
+   * and retries, queue waits, circuit changes and skipped models as events of the node's span.
+   */
+  recordStreamEvent(config: RunnableConfig | undefined, event: GenerateStreamEvent): void {
+    const span = this.tracker.nodeSpan(config);
+    switch (event.type) {
+      case "fallback":
+        this.metrics.fallbacks.inc({ from: event.from, to: event.to, reason: event.code });
+        span?.addEvent("fallback", { from: event.from, to: event.to, reason: event.code });
+        break;
+      case "skipped":
+        span?.addEvent("skipped", { model: event.model, reason: event.code });
+        break;
+      case "retry":
+        span?.addEvent("retry", { model: event.model, attempt: event.attempt, delay_ms: event.delayMs, "error.type": event.code });
+        break;
+      case "queued":
+        span?.addEvent("queued", { wait_ms: event.waitMs });
+        break;
+      case "circuit":
+        span?.addEvent("circuit", { model: event.model, state: event.state });
+        break;
+    }
+  }
+}
+
+/** Creates the Telemetry of a process or host; see `TelemetryOptions`. */
+export function createTelemetry(options: TelemetryOptions = {}): Telemetry {
+  return new Telemetry(options);
+}

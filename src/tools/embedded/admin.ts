@@ -1,0 +1,60 @@
+import { stat } from "node:fs/promises";
+import { ModelNotFoundError } from "../../errors.js";
+import type { ModelCatalog } from "../catalog.js";
+import type { InstalledModel, ModelDetails, OllamaAdmin } from "../ollamaAdmin.js";
+import { nodeLlamaCpp, type EmbeddedEngine } from "./engine.js";
+import type { EmbeddedModelFiles } from "./files.js";
+import { isUsableModelFile } from "./modelFile.js";
+
+export interface EmbeddedAdminOptions {
+  catalog: ModelCatalog;
+  files: EmbeddedModelFiles;
+  engine: EmbeddedEngine;
+}
+
+/**
+ * The `OllamaAdmin` of the embedded engine, so model selection works unchanged: a catalog
+ * model is "installed" when its GGUF file (see `EmbeddedModelFiles`) exists and is a GGUF file.
+ * `showModel` reports the context size the engine will run the file with, so prompts are
+ * fitted to it; `warm` loads the file.
+ */
+export function createEmbeddedAdmin(options: EmbeddedAdminOptions): OllamaAdmin {
+  const { catalog, files, engine } = options;
+  const host = `embedded:${files.label}`;
+
+  function fileOf(name: string): string {
+    const file = files.fileFor(name);
+    if (file === undefined) {
+      throw new ModelNotFoundError(name, `model '${name}' has no GGUF file for the embedded engine: give it a "gguf" entry in BRUNO_CATALOG, or set BRUNO_MODEL_PATH / --model-file`, { details: { host } });
+    }
+    return file;
+  }
+
+  return {
+    host,
+    async listModels(): Promise<InstalledModel[]> {
+      const listed = await Promise.all(
+        catalog.models.map(async function available(model): Promise<InstalledModel | undefined> {
+          const file = files.fileFor(model.tag);
+          if (file === undefined || !(await isUsableModelFile(file))) return undefined;
+          return { name: model.tag, size: (await stat(file)).size, family: "gguf" };
+        }),
+      );
+      return listed.filter((m): m is InstalledModel => m !== undefined);
+    },
+    async showModel(name: string): Promise<ModelDetails> {
+      const file = fileOf(name);
+      if (!(await isUsableModelFile(file))) {
+        throw new ModelNotFoundError(name, `the GGUF file of '${name}' (${file}) is missing or not a GGUF file: set BRUNO_MODEL_PATH / --model-file to a local .gguf file`, { details: { host, file } });
+      }
+      return { name, contextLength: await engine.contextSizeOf(file), capabilities: ["completion"] };
+    },
+    async version(): Promise<string> {
+      const { getModuleVersion } = await nodeLlamaCpp();
+      return `node-llama-cpp ${await getModuleVersion()}`;
+    },
+    async warm(name: string): Promise<{ loadMs: number }> {
+      return engine.load(fileOf(name));
+    },
+  };
+}

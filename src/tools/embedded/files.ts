@@ -1,0 +1,54 @@
+import type { BrunoConfig } from "../../config.js";
+import { findModel, type ModelCatalog } from "../catalog.js";
+import { cachedModelPath, DEFAULT_EMBEDDED_MODEL_URI, defaultModelCacheDir } from "./download.js";
+import { expandPath, isModelUri } from "./modelFile.js";
+
+/** Which GGUF file plays each logical model of the catalog on the embedded engine. */
+export interface EmbeddedModelFiles {
+  /** The one file that serves every model (`BRUNO_MODEL_PATH` / `--model-file`), if set. */
+  readonly single: string | undefined;
+  /** Where the files come from, for messages: the single file, or the catalog. */
+  readonly label: string;
+  /** The local file for a catalog tag, or undefined when the tag has none. Never downloads. */
+  fileFor(tag: string): string | undefined;
+}
+
+export interface EmbeddedModelFilesOptions {
+  catalog: ModelCatalog;
+  /** One file for every model; wins over the catalog's `gguf` entries. */
+  modelPath?: string | undefined;
+  /** Where `hf:` / `https:` entries were downloaded to. */
+  cacheDir?: string | undefined;
+}
+
+/**
+ * Maps logical models to files: `modelPath` for every tag when set (so routing and fallbacks
+ * work with one file); otherwise each catalog model's `gguf` (a path, or a URI looked up in the
+ * cache); otherwise, when no catalog model names a file, the default model in the cache.
+ */
+export function createEmbeddedModelFiles(options: EmbeddedModelFilesOptions): EmbeddedModelFiles {
+  const cacheDir = options.cacheDir ? expandPath(options.cacheDir) : defaultModelCacheDir();
+  const local = (ref: string) => (isModelUri(ref) ? cachedModelPath(ref, cacheDir) : expandPath(ref));
+  if (options.modelPath) {
+    const single = expandPath(options.modelPath);
+    return { single, label: single, fileFor: () => single };
+  }
+  const mapped = options.catalog.models.some((m) => m.gguf !== undefined);
+  if (!mapped) {
+    const fallback = cachedModelPath(DEFAULT_EMBEDDED_MODEL_URI, cacheDir);
+    return { single: fallback, label: fallback, fileFor: () => fallback };
+  }
+  return {
+    single: undefined,
+    label: "the catalog's GGUF files",
+    fileFor: (tag) => {
+      const gguf = findModel(options.catalog, tag)?.gguf;
+      return gguf === undefined ? undefined : local(gguf);
+    },
+  };
+}
+
+/** The model files of a configuration (`embedded.modelPath`, `embedded.cacheDir`, the catalog). */
+export function embeddedModelFilesFor(config: BrunoConfig): EmbeddedModelFiles {
+  return createEmbeddedModelFiles({ catalog: config.catalog, modelPath: config.embedded.modelPath, cacheDir: config.embedded.cacheDir });
+}

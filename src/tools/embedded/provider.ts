@@ -1,0 +1,136 @@
+import type { BrunoConfig } from "../../config.js";
+import type { ChatModelFactory } from "../chatModels.js";
+import type { Logger } from "../logger.js";
+import type { OllamaAdmin } from "../ollamaAdmin.js";
+import { createEmbeddedAdmin } from "./admin.js";
+import { createEmbeddedChatModelFactory } from "./chatLlamaCpp.js";
+import { DEFAULT_EMBEDDED_MODEL_URI, ensureModelFile, type ProgressOutput } from "./download.js";
+import { sharedEmbeddedEngine, type EmbeddedEngine } from "./engine.js";
+import { embeddedModelFilesFor } from "./files.js";
+import { checkModelFile, isModelUri, isUsableModelFile } from "./modelFile.js";
+
+/** The engine that answers: an Ollama server, or llama.cpp in this process. */
+export type Provider = "ollama" | "embedded";
+
+/** What `resolveProvider` decided, and why (for logs and `--verbose`). */
+export interface ProviderChoice {
+  provider: Provider;
+  /** True when `auto` probed Ollama and it answered. */
+  probed: boolean;
+  reason: string;
+}
+
+export interface ResolveProviderOptions {
+  signal?: AbortSignal | undefined;
+  /**
+   * The Ollama address was set on purpose (`OLLAMA_HOST`, `--host`). Then `auto` falls back to
+   * the embedded engine only when a model file is at hand, and otherwise reports that server as
+   * unreachable rather than starting a download.
+   */
+  ollamaHostExplicit?: boolean | undefined;
+  fetch?: typeof fetch;
+}
+
+/** True when Ollama's `/api/version` answers at `host` within `timeoutMs`. */
+export async function ollamaAnswers(host: string, timeoutMs: number, options: { signal?: AbortSignal | undefined; fetch?: typeof fetch } = {}): Promise<boolean> {
+  const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])];
+  try {
+    const response = await (options.fetch ?? fetch)(`${host}/api/version`, { signal: AbortSignal.any(signals) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    options.signal?.throwIfAborted();
+    return false;
+  }
+}
+
+/**
+ * True when the embedded engine has a model without downloading anything: `BRUNO_MODEL_PATH`
+ * is set, or a catalog `gguf` entry (or the default model) is already on disk.
+ */
+export async function embeddedModelAtHand(config: BrunoConfig): Promise<boolean> {
+  if (config.embedded.modelPath) return true;
+  const files = embeddedModelFilesFor(config);
+  for (const model of config.catalog.models) {
+    const file = files.fileFor(model.tag);
+    if (file !== undefined && (await isUsableModelFile(file))) return true;
+  }
+  return false;
+}
+
+/**
+ * The provider to use. `ollama` and `embedded` are taken as given. `auto` probes Ollama's
+ * `/api/version` (with the admin timeout): Ollama when it answers, the embedded engine
+ * otherwise — unless `ollamaHostExplicit` and no model file is at hand, then Ollama, so its
+ * error says what is wrong with the server the user named.
+ */
+export async function resolveProvider(config: BrunoConfig, options: ResolveProviderOptions = {}): Promise<ProviderChoice> {
+  const setting = config.embedded.provider;
+  if (setting !== "auto") return { provider: setting, probed: false, reason: `provider ${setting} configured` };
+  const host = config.ollamaHost;
+  if (await ollamaAnswers(host, config.timeouts.adminMs, options)) return { provider: "ollama", probed: true, reason: `Ollama answers at ${host}` };
+  if (options.ollamaHostExplicit && !(await embeddedModelAtHand(config))) {
+    return { provider: "ollama", probed: false, reason: `Ollama at ${host} does not answer, and no GGUF file is configured or cached` };
+  }
+  return { provider: "embedded", probed: false, reason: `Ollama at ${host} does not answer` };
+}
+
+export interface PreparedEmbeddedModel {
+  /** The one file for every model, or undefined when the catalog's files serve their models. */
+  modelPath: string | undefined;
+  /** What the engine runs, for the "using the embedded engine (…)" line. */
+  label: string;
+}
+
+export interface PrepareOptions {
+  /** Download progress (stderr in the CLI). */
+  progress?: ProgressOutput | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Makes the embedded engine's model files available before a run: checks `BRUNO_MODEL_PATH`;
+ * else fetches the catalog's `gguf` entries (downloading URIs once into the cache); else
+ * downloads the default model (`DEFAULT_EMBEDDED_MODEL_URI`). Throws `ModelFileError` naming the
+ * file and what to do, e.g. when offline.
+ */
+export async function prepareEmbeddedModel(config: BrunoConfig, options: PrepareOptions = {}): Promise<PreparedEmbeddedModel> {
+  const ensure = { cacheDir: config.embedded.cacheDir, hfEndpoint: config.embedded.hfEndpoint, progress: options.progress, signal: options.signal };
+  if (config.embedded.modelPath) {
+    const file = await checkModelFile(config.embedded.modelPath);
+    return { modelPath: file, label: file };
+  }
+  const entries = config.catalog.models.filter((m) => m.gguf !== undefined);
+  if (entries.length > 0) {
+    for (const model of entries) {
+      const gguf = model.gguf as string;
+      if (isModelUri(gguf)) await ensureModelFile(gguf, ensure);
+      else await checkModelFile(gguf);
+    }
+    return { modelPath: undefined, label: `${entries.length} GGUF file(s) of the catalog` };
+  }
+  const file = await ensureModelFile(DEFAULT_EMBEDDED_MODEL_URI, ensure);
+  return { modelPath: file, label: file };
+}
+
+/** The admin and chat-model factory of the embedded engine for a configuration. */
+export interface EmbeddedProvider {
+  admin: OllamaAdmin;
+  chatModelFactory: ChatModelFactory;
+  engine: EmbeddedEngine;
+}
+
+/**
+ * Wires the embedded engine for `config`: the process-wide engine for its threads and context
+ * size, the file of each logical model, the admin that lists them and the chat-model factory.
+ * Nothing is loaded until the first generation.
+ */
+export function createEmbeddedProvider(config: BrunoConfig, logger?: Logger): EmbeddedProvider {
+  const engine = sharedEmbeddedEngine({ threads: config.embedded.threads, contextSize: config.embedded.contextSize, logger });
+  const files = embeddedModelFilesFor(config);
+  return {
+    engine,
+    admin: createEmbeddedAdmin({ catalog: config.catalog, files, engine }),
+    chatModelFactory: createEmbeddedChatModelFactory({ engine, files }),
+  };
+}
