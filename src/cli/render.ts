@@ -46,6 +46,38 @@ export function formatSources(documents: readonly ContextDocument[], result: Gen
   return `Sources (* cited):\n${lines.join("\n")}\n`;
 }
 
+function clip(text: string, max = 160): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;
+}
+
+/**
+ * The sentences a reader should check before acting on them: cited sentences their source does
+ * not support (with the score and what the source lacks), and sentences that state specifics
+ * without a citation. Empty when there are none.
+ */
+export function formatUnsupported(result: GenerationResult): string {
+  const threshold = result.grounding.threshold;
+  const weak = result.citations.filter((c) => c.valid && c.support !== undefined && c.support < threshold);
+  const uncited = result.grounding.uncitedSentences;
+  if (weak.length === 0 && uncited.length === 0) return "";
+  const lines: string[] = [];
+  if (weak.length > 0) {
+    lines.push(`Not supported by the cited source (support below ${threshold.toFixed(2)}):`);
+    for (const c of weak) {
+      const label = c.title ?? c.source ?? `document ${c.index}`;
+      const missing = c.missing && c.missing.length > 0 ? `; [${c.index}] does not contain: ${c.missing.join(", ")}` : "";
+      lines.push(`  ! ${clip(c.sentence ?? "")}`);
+      lines.push(`      [${c.index}] ${label}: support ${(c.support ?? 0).toFixed(2)}${missing}`);
+    }
+  }
+  if (uncited.length > 0) {
+    lines.push("States specifics without citing a source:");
+    for (const sentence of uncited) lines.push(`  ! ${clip(sentence)}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
 function seconds(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
 }

@@ -94,10 +94,10 @@ export async function runTurn(graph: GenerationGraph, input: GenerationInput, op
       stdout.write(`\n\n[answer with invalid citations removed]\n${result.answer}`);
     }
     stdout.write("\n\n");
-    stdout.write(formatSources(input.documents ?? [], result));
-    // Unsupported and uncited sentences are shown plainly with the answer, not as warnings.
+    // Unsupported and uncited sentences are shown plainly under the answer, not as warnings.
     const unsupported = formatUnsupported(result);
-    if (unsupported) stdout.write(`\n${unsupported}`);
+    if (unsupported) stdout.write(`${unsupported}\n`);
+    stdout.write(formatSources(input.documents ?? [], result));
     for (const w of result.warnings) if (!unsupported || !isGroundingWarning(w)) stderr.write(`warning: ${w}\n`);
     stderr.write(`${formatSummary(result)}\n`);
   }

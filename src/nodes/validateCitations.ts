@@ -5,6 +5,7 @@ import type { Citation, GenerationStateType, GenerationUpdate } from "../graph/s
 import { OllamaEmbeddings } from "@langchain/ollama";
 import { abortableFetch } from "../tools/chatModels.js";
 import { checkCitations, stripInvalidCitations } from "../tools/citations.js";
+import { cancelled } from "../tools/ollamaErrors.js";
 import { groundAnswer, refineWithEmbeddings, splitSentences, type GroundingResult, type TextEmbedder } from "../tools/grounding.js";
 
 /** How many repair rounds a turn may take. */
@@ -33,11 +34,13 @@ async function refine(
   if (!model || !grounding.scored.some((s) => s.score)) return { grounding };
   const timeout = AbortSignal.timeout(deps.config.grounding.embedTimeoutMs);
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  // The embedding model is an Ollama model, also when the embedded engine answers.
+  const host = /^https?:\/\//.test(deps.admin.host) ? deps.admin.host : deps.config.ollamaHost;
   try {
-    const embedder = ollamaEmbedder(deps.admin.host, model, deps.config.keepAlive, combined);
+    const embedder = ollamaEmbedder(host, model, deps.config.keepAlive, combined);
     return { grounding: await refineWithEmbeddings(grounding, embedder, options) };
   } catch (error) {
-    if (signal?.aborted) throw error;
+    if (signal?.aborted) throw cancelled(signal.reason);
     const reason = timeout.aborted ? `no answer within ${deps.config.grounding.embedTimeoutMs} ms` : (error as Error).message;
     deps.logger.warn({ event: "grounding_embedding_failed", model, reason }, "embedding refinement failed");
     return { grounding, warning: `the embedding check with ${model} failed (${reason}); citation support comes from string checks only` };

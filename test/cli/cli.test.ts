@@ -19,7 +19,7 @@ const TEST_TIMEOUT_MS = 90_000;
 const QUERY = "Loki pods are crashing";
 const FOLLOW_UP = "and how do I stop it from happening again?";
 const INSTALLED = ["sre-agent:v1.0", "llama3.1:8b", "llama3.2:3b"];
-const OUTPUT_KEYS = ["answer", "citations", "complexity", "model", "modelsTried", "queryType", "requiresCode", "usage", "warnings"];
+const OUTPUT_KEYS = ["answer", "citations", "complexity", "grounding", "model", "modelsTried", "queryType", "requiresCode", "usage", "warnings"];
 
 interface Chunk {
   /** Length of stdout after this chunk. */

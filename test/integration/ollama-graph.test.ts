@@ -156,10 +156,11 @@ describe("generation graph over HTTP with ChatOllama", () => {
     expect(result.model).toBe("sre-agent:v1.0");
     expect(result.queryType).toBe("troubleshooting");
     expect(result.modelsTried).toEqual([{ model: "sre-agent:v1.0", outcome: "answered" }]);
-    expect(result.citations).toEqual([
+    expect(result.citations).toMatchObject([
       { index: 1, title: "Loki crash loop", source: "runbooks/loki-crashloop.md", valid: true },
       { index: 2, title: "Pod OOMKilled", source: "runbooks/pod-oomkilled.md", valid: true },
     ]);
+    expect(result.citations.every((c) => typeof c.sentence === "string" && typeof c.support === "number")).toBe(true);
     expect(result.warnings).toEqual([]);
   });
 
