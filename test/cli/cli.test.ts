@@ -214,7 +214,7 @@ describe.concurrent("bruno ask", () => {
     "--json prints exactly the output contract, and a later ask on the same --thread and --db sees the first turn",
     async ({ expect }) => {
       const server = await startServer();
-      const first = "Raise the ingester memory limit [1].";
+      const first = "Loki pods in CrashLoopBackOff fire the KubePodCrashLooping alert [1].";
       server.script({ content: first }, { content: "Set the memory request equal to the limit." });
       const db = join(await tempDir(), "threads.sqlite");
 
@@ -243,7 +243,7 @@ describe.concurrent("bruno ask", () => {
       const second = history(server.chatRequests()[1]);
       const asked1 = second.findIndex((m) => m.role === "user" && m.content === QUERY);
       expect(asked1).toBeGreaterThan(0);
-      expect(second[asked1 + 1]).toEqual({ role: "assistant", content: expect.stringContaining("Raise the ingester memory limit") });
+      expect(second[asked1 + 1]).toEqual({ role: "assistant", content: expect.stringContaining("fire the KubePodCrashLooping alert") });
       expect(second.at(-1)?.content.trimEnd().endsWith(FOLLOW_UP)).toBe(true);
     },
     TEST_TIMEOUT_MS,
