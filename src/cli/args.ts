@@ -7,7 +7,7 @@ export const USAGE = `Usage:
                       [--top-k N] [--host URL] [--provider P] [--model-file GGUF] [--json] [--verbose]
   bruno chat [--thread ID] [--db PATH] [--docs FILE|DIR ...] [--model TAG] [--host URL]
              [--provider P] [--model-file GGUF] [--verbose]
-  bruno models [--host URL] [--json] [--verbose]
+  bruno models [--warm [TAG]] [--host URL] [--json] [--verbose]
 
   --docs      Markdown/text files or folders; the best-matching sections become the numbered context
   --top-k     how many sections to pass as context (default 5)
@@ -20,6 +20,7 @@ export const USAGE = `Usage:
               else the embedded llama.cpp engine)
   --model-file  a local .gguf file for the embedded engine, used for every model (BRUNO_MODEL_PATH);
               implies --provider embedded
+  --warm      (models) load a model into memory now: TAG, or the SRE model of the catalog
   --json      print the result object instead of streaming text
   --verbose   debug logs and stack traces on stderr
 
@@ -41,7 +42,7 @@ export type Provider = (typeof PROVIDERS)[number];
 export type Command =
   | { name: "ask"; query: string; docs: string[]; thread?: string | undefined; model?: string | undefined; type?: QueryType | undefined; topK: number; options: CommonOptions }
   | { name: "chat"; docs: string[]; thread?: string | undefined; model?: string | undefined; topK: number; options: CommonOptions }
-  | { name: "models"; options: CommonOptions }
+  | { name: "models"; warm: boolean; warmTag?: string | undefined; options: CommonOptions }
   | { name: "help" };
 
 const OPTIONS = {
@@ -55,6 +56,7 @@ const OPTIONS = {
   provider: { type: "string" },
   "model-file": { type: "string" },
   json: { type: "boolean", default: false },
+  warm: { type: "boolean", default: false },
   verbose: { type: "boolean", short: "v", default: false },
   help: { type: "boolean", short: "h", default: false },
 } satisfies ParseArgsConfig["options"];
@@ -105,8 +107,8 @@ export function parseCommand(argv: readonly string[]): Command {
       if (parsed.positionals.length > 0) throw usageError("chat takes no query; type questions at its prompt");
       return { name: "chat", docs: v.docs ?? [], thread: v.thread, model: v.model, topK, options };
     case "models":
-      if (parsed.positionals.length > 0) throw usageError("models takes no arguments");
-      return { name: "models", options };
+      if (parsed.positionals.length > (v.warm ? 1 : 0)) throw usageError("models takes no arguments except a tag after --warm");
+      return { name: "models", warm: v.warm ?? false, warmTag: parsed.positionals[0], options };
     default:
       throw usageError(`unknown command '${name}'`);
   }

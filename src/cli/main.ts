@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline/promises";
 import { loadConfig, ollamaHostConfigured, type BrunoConfig, type BrunoConfigInput } from "../config.js";
-import { isBrunoError, isModelFileError, ModelFileError, type BrunoError } from "../errors.js";
+import { isBrunoError, isModelFileError, ModelFileError, ModelNotFoundError, type BrunoError } from "../errors.js";
 import { createGenerationGraph, type GenerationGraph } from "../graph/graph.js";
 import { parseGenerationInput } from "../nodes/classify.js";
 import { sameModelTag } from "../tools/catalog.js";
@@ -173,6 +173,7 @@ async function models(cmd: Extract<Command, { name: "models" }>, io: CliIO): Pro
     error?: string;
     installed: string[];
     catalog: { tag: string; installed: boolean; role: string[] }[];
+    warmed?: { model: string; loadMs: number };
   } = { host: config.ollamaHost, reachable: false, installed: [], catalog: [] };
   try {
     report.version = await admin.version({ signal: io.signal });
@@ -186,6 +187,14 @@ async function models(cmd: Extract<Command, { name: "models" }>, io: CliIO): Pro
     installed: report.installed.some((name) => sameModelTag(name, m.tag)),
     role: Object.entries(config.catalog.routes).filter(([, tag]) => tag === m.tag).map(([role]) => role),
   }));
+  if (cmd.warm && report.reachable) {
+    const tag = cmd.warmTag ?? config.catalog.routes.sre;
+    if (!report.installed.some((name) => sameModelTag(name, tag))) {
+      throw new ModelNotFoundError(tag, `model '${tag}' is not installed on ${report.host}: run \`ollama pull ${tag}\``);
+    }
+    const { loadMs } = await admin.warm(tag, { keepAlive: config.keepAlive, timeoutMs: config.timeouts.firstTokenMs, signal: io.signal });
+    report.warmed = { model: tag, loadMs };
+  }
   if (cmd.options.json) {
     io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return report.reachable ? 0 : exitCodeFor("SERVER_UNREACHABLE");
@@ -201,6 +210,9 @@ async function models(cmd: Extract<Command, { name: "models" }>, io: CliIO): Pro
   for (const m of report.catalog) {
     const role = m.role.length > 0 ? ` (${m.role.join(", ")})` : "";
     io.stdout.write(`  ${m.installed ? "✓" : "✗"} ${m.tag}${role}${m.installed ? "" : ` — missing: ollama pull ${m.tag}`}\n`);
+  }
+  if (report.warmed) {
+    io.stdout.write(`\nWarmed ${report.warmed.model}: loaded in ${(report.warmed.loadMs / 1000).toFixed(1)} s, kept for ${config.keepAlive} (BRUNO_KEEP_ALIVE)\n`);
   }
   return 0;
 }

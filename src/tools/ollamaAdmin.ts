@@ -142,7 +142,7 @@ class HttpOllamaAdmin implements OllamaAdmin {
 }
 
 /** Admin calls over HTTP with a deadline per call and a TTL cache for the model list. */
-export function createOllamaAdmin(options: OllamaAdminOptions): OllamaAdmin {
+export function createOllamaAdmin(options: OllamaAdminOptions): OllamaAdmin & { warm: NonNullable<OllamaAdmin["warm"]> } {
   return new HttpOllamaAdmin(options);
 }
 
