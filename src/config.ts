@@ -131,6 +131,16 @@ export const ConfigSchema = z.object({
   tagsTtlMs: z.coerce.number().int().min(0).default(30_000),
   /** Ollama `keep_alive` sent with every chat request (`BRUNO_KEEP_ALIVE`), e.g. `10m`, `-1`, `0`. */
   keepAlive: z.string().min(1).default("10m"),
+  cache: z
+    .object({
+      /** Reuse answers of identical calls: off, auto (only temperature 0 or a seed), always (`BRUNO_CACHE`). */
+      mode: z.enum(["off", "auto", "always"]).default("auto"),
+      /** How long a cached answer is reused (`BRUNO_CACHE_TTL_MS`). */
+      ttlMs: positiveInt.default(3_600_000),
+      /** Most answers kept (`BRUNO_CACHE_MAX_ENTRIES`). */
+      maxEntries: positiveInt.default(256),
+    })
+    .prefault({}),
   /** Sampling seed for reproducible answers (`BRUNO_SEED`). */
   seed: z.coerce.number().int().optional(),
   grounding: z
@@ -206,6 +216,11 @@ export function configFromEnv(env: Env): BrunoConfigInput {
     tagsTtlMs: e("BRUNO_TAGS_TTL_MS"),
     keepAlive: e("BRUNO_KEEP_ALIVE"),
     seed: e("BRUNO_SEED"),
+    cache: {
+      mode: e("BRUNO_CACHE")?.toLowerCase(),
+      ttlMs: e("BRUNO_CACHE_TTL_MS"),
+      maxEntries: e("BRUNO_CACHE_MAX_ENTRIES"),
+    },
     grounding: {
       threshold: e("BRUNO_GROUNDING_THRESHOLD"),
       embedModel: e("BRUNO_EMBED_MODEL"),

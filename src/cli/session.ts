@@ -90,7 +90,9 @@ export async function runTurn(graph: GenerationGraph, input: GenerationInput, op
   }
   const result = toGenerationResult(last);
   if (render) {
-    if (streamed.trim() !== result.answer.trim()) {
+    if (streamed === "") {
+      stdout.write(result.answer);
+    } else if (streamed.trim() !== result.answer.trim()) {
       stdout.write(`\n\n[answer with invalid citations removed]\n${result.answer}`);
     }
     stdout.write("\n\n");

@@ -9,6 +9,7 @@ import { createEmbeddedProvider } from "../tools/embedded/provider.js";
 import { Resilience } from "../tools/resilience.js";
 import type { ThreadLock } from "../tools/threadLock.js";
 import { TokenEstimator } from "../tools/tokens.js";
+import { BoundedMemoryCache, type ResponseCache } from "../tools/responseCache.js";
 import { createTelemetry, type Telemetry } from "../telemetry/index.js";
 
 /** What the nodes use from the world outside the graph. */
@@ -23,6 +24,8 @@ export interface GenerationDeps {
   resilience: Resilience;
   /** Prompt-size estimates for context fitting, calibrated from Ollama's counts. */
   tokenEstimator: TokenEstimator;
+  /** Answers of identical calls (see `cache` settings); LangChain's cache interface. */
+  responseCache: ResponseCache;
   /** Metrics registry and instruments, tracer and logger. */
   telemetry: Telemetry;
 }
@@ -44,6 +47,8 @@ export interface GenerationGraphOptions {
   /** Shared resilience policies (e.g. one per process across several graphs). */
   resilience?: Resilience;
   tokenEstimator?: TokenEstimator;
+  /** Shared answer cache; a bounded in-memory one by default. */
+  responseCache?: ResponseCache;
   /**
    * Metrics, traces and logs; one per process is typical (its registry is what `/metrics`
    * serves). Created from settings (`LOG_LEVEL`) with a registry of its own when omitted.
@@ -92,6 +97,7 @@ export function lazyDeps(options: GenerationGraphOptions): () => GenerationDeps 
       telemetry,
       resilience,
       tokenEstimator: options.tokenEstimator ?? new TokenEstimator(),
+      responseCache: options.responseCache ?? new BoundedMemoryCache({ maxEntries: config.cache.maxEntries, ttlMs: config.cache.ttlMs, ...(options.clock ? { clock: options.clock } : {}) }),
       chatModelFactory: options.chatModelFactory ?? embedded?.chatModelFactory ?? createOllamaChatModelFactory({ host: config.ollamaHost, keepAlive: config.keepAlive }),
     };
     return deps;

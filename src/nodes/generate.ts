@@ -2,13 +2,14 @@ import { AIMessage, HumanMessage, mapStoredMessagesToChatMessages, type AIMessag
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { AllModelsFailedError, BrunoError, GenerationError, TimeoutError, isBrunoError, isFallbackWorthy, type ModelFailure } from "../errors.js";
 import type { GenerationDeps } from "../graph/deps.js";
-import type { Generation, GenerationStateType, GenerationUpdate, ModelAttempt } from "../graph/state.js";
+import { EMPTY_USAGE, type Generation, type GenerationStateType, type GenerationUpdate, type ModelAttempt } from "../graph/state.js";
 import { buildRepairInstruction } from "../prompts/index.js";
 import { DEFAULT_NUM_CTX } from "./buildPrompt.js";
 import { StreamDeadline } from "../tools/deadline.js";
 import { profileFor } from "../tools/generationProfiles.js";
 import { cancelled, toBrunoError } from "../tools/ollamaErrors.js";
 import { isLocalBusy, type ResilienceEvent } from "../tools/resilience.js";
+import { cacheable, responseCacheKey } from "../tools/responseCache.js";
 import { modelCallTraceConfig } from "../telemetry/tracing.js";
 import { messageText, stripThinking, usageFromMessage } from "../tools/usage.js";
 
@@ -120,6 +121,21 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
       return fail(new BrunoError("CIRCUIT_OPEN", `the circuit for ${model} on ${host} is open after repeated failures`, { details: { model, host } }), "skipped");
     }
 
+    const useCache = cacheable(deps.config.cache.mode, profile, deps.config.seed);
+    const cacheKey = useCache ? responseCacheKey(model, messages, profile, state.numCtx ?? DEFAULT_NUM_CTX, deps.config.seed) : undefined;
+    if (cacheKey) {
+      const cached = await deps.responseCache.lookup(cacheKey.prompt, cacheKey.llmKey);
+      log.info({ event: cached ? "cache_hit" : "cache_miss", cache: "response" }, cached ? "cache hit" : "cache miss");
+      if (cached) {
+        // Nothing was evaluated: Ollama counted no tokens for this answer.
+        const usage = { ...EMPTY_USAGE };
+        return {
+          generation: { ...cached, usage },
+          usage,
+          ...(repairRound === 0 ? { modelsTried: { model, outcome: "answered" as const, message: "from the response cache" } } : {}),
+        };
+      }
+    }
     log.info({ event: "generation_started" }, "generation started");
     try {
       const generation = await deps.resilience.execute(
@@ -134,6 +150,7 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
         },
         deps.telemetry.observeModelCall(model, log, callOnce),
       );
+      if (cacheKey) await deps.responseCache.update(cacheKey.prompt, cacheKey.llmKey, generation);
       const u = generation.usage;
       log.info({ event: "generation_completed", durationMs: u.durationMs, inputTokens: u.inputTokens, outputTokens: u.outputTokens, loadMs: u.loadMs }, "generation completed");
       return {
