@@ -1,3 +1,4 @@
+import { realpathSync } from "node:fs";
 /**
  * The `bruno` command as a child process with no Ollama server: `auto` falls back to the
  * embedded engine and streams real tokens; bad or unreachable model files fail with one line.
@@ -66,7 +67,7 @@ describe("bruno with no Ollama server", () => {
       const result = await bruno(["ask", "Loki pods are crashing", "--docs", "examples/runbooks"], { OLLAMA_HOST: host, BRUNO_MODEL_PATH: RANDOM, BRUNO_THREADS: "1" });
       expect(result.stderr).not.toMatch(STACK_FRAME);
       expect(result.code).toBe(0);
-      expect(lines(result.stderr)[0]).toBe(`using the embedded engine (${RANDOM})`);
+      expect(lines(result.stderr)[0]).toBe(`using the embedded engine (${realpathSync(RANDOM)})`);
       expect(result.stdout).toContain("Sources (* cited):");
       expect(result.stdout).toContain("examples/runbooks/loki-crashloop.md");
       const answer = result.stdout.slice(0, result.stdout.indexOf("Sources (* cited):")).trim();

@@ -1,3 +1,4 @@
+import { realpathSync } from "node:fs";
 /**
  * Choosing the provider, mapping logical models to GGUF files, and the model download — all
  * without a network (download endpoints point at closed local ports) and without llama.cpp.
@@ -150,7 +151,7 @@ describe("the model download", () => {
   });
 
   it("prepareEmbeddedModel checks BRUNO_MODEL_PATH and names it when it is missing", async () => {
-    await expect(prepareEmbeddedModel(config({ BRUNO_MODEL_PATH: RANDOM }))).resolves.toEqual({ modelPath: RANDOM, label: RANDOM });
+    await expect(prepareEmbeddedModel(config({ BRUNO_MODEL_PATH: RANDOM }))).resolves.toEqual({ modelPath: realpathSync(RANDOM), label: realpathSync(RANDOM) });
     const missing = join(await tempDir(), "missing.gguf");
     await expect(prepareEmbeddedModel(config({ BRUNO_MODEL_PATH: missing }))).rejects.toMatchObject({ code: "MODEL_FILE_INVALID", problem: "missing", path: missing });
     expect(await embeddedModelAtHand(config({ BRUNO_MODEL_PATH: missing }))).toBe(true);
