@@ -1,10 +1,10 @@
 /** Shared set-up of the embedded-engine tests: the tiny GGUF files of `../shared/models/`. */
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+export { closedPort } from "../support/net.js";
 
 /** `../shared/models/` next to the repository. */
 export const MODELS_DIR = fileURLToPath(new URL("../../../shared/models/", import.meta.url));
@@ -26,18 +26,6 @@ export function sharedModel(name: SharedModel): string {
   return path;
 }
 
-/** A loopback port nothing listens on. */
-export async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Temporary folders, removed by `removeTempDirs()`. */
 const created: string[] = [];

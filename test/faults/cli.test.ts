@@ -6,9 +6,9 @@
  * take longer than that baseline by no more than its deadline.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { closedPort } from "../support/net.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CHILD_TIMEOUT_MS = 25_000;
@@ -68,17 +68,6 @@ function bruno(args: string[]): Promise<ChildResult> {
   });
 }
 
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe("15. the CLI against a dead server", () => {
   it(

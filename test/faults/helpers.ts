@@ -6,11 +6,11 @@
  */
 import type { BaseMessage } from "@langchain/core/messages";
 import { MemorySaver } from "@langchain/langgraph";
-import { createServer } from "node:net";
 import { afterEach } from "vitest";
 import { createGenerationGraph, isBrunoError, loadConfig, type BrunoError, type ContextDocument, type GenerationGraph } from "../../src/index.js";
 import type { GenerationGraphOptions } from "../../src/graph/deps.js";
 import { FakeOllama, type ChatRequestBody, type FakeModel, type FakeOllamaOptions } from "../support/fake-ollama.js";
+export { closedPort } from "../support/net.js";
 
 /** Every model of the default catalog, with the context lengths the catalog gives them. */
 export const CATALOG_MODELS: FakeModel[] = [
@@ -65,18 +65,6 @@ export function thread(id: string): { configurable: { thread_id: string } } {
   return { configurable: { thread_id: id } };
 }
 
-/** A loopback port nothing listens on. */
-export async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 export async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -6,7 +6,6 @@
  */
 import type { BaseMessage } from "@langchain/core/messages";
 import { MemorySaver } from "@langchain/langgraph";
-import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   GENERATION_PROFILES,
@@ -20,6 +19,7 @@ import {
   type GenerationGraph,
 } from "../../src/index.js";
 import { FakeOllama, modelNotFoundError, splitTokens, type ChatRequestBody, type FakeModel, type FakeOllamaOptions } from "../support/fake-ollama.js";
+import { closedPort } from "../support/net.js";
 
 /** Every model of the default catalog, with the context lengths the catalog gives them. */
 const CATALOG_MODELS: FakeModel[] = [
@@ -63,18 +63,6 @@ function thread(id: string): { configurable: { thread_id: string } } {
   return { configurable: { thread_id: id } };
 }
 
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
