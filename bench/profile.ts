@@ -1,0 +1,88 @@
+/**
+ * A profiling driver: runs only one client against the synthetic model, so a CPU profile shows
+ * that client's cost. Run it under the profiler and summarize:
+ *
+ *   node --cpu-prof --cpu-prof-dir bench/out/prof --import tsx bench/profile.ts --client graph --turns 300
+ *   npx tsx bench/profile-summary.ts bench/out/prof/*.cpuprofile
+ *
+ * `--first-token-ms`, `--token-ms`, `--tokens`: the synthetic model (default 0 ms × 100 tokens).
+ * `--client`: `graph` (no checkpointer), `memory` / `sqlite` (one thread, `--turns` turns deep),
+ * or `bare` (ChatOllama replaying the graph's request).
+ */
+import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { benchGraph, INPUT, memoryGraph, now } from "./lib/fixtures.js";
+import { summarize } from "./lib/stats.js";
+import { makeProfile, SyntheticOllama } from "./lib/synthetic.js";
+import { bareReplay, captureGraphRequest } from "./sections/overhead.js";
+
+const { values } = parseArgs({
+  options: {
+    client: { type: "string", default: "graph" },
+    turns: { type: "string", default: "300" },
+    warmup: { type: "string", default: "20" },
+    tokens: { type: "string", default: "100" },
+    "first-token-ms": { type: "string", default: "0" },
+    "token-ms": { type: "string", default: "0" },
+    window: { type: "string", default: "bench/out/prof/window.json" },
+  },
+});
+
+async function main(): Promise<void> {
+  const profile = makeProfile({ loadMs: 0, firstTokenMs: Number(values["first-token-ms"]), tokenMs: Number(values["token-ms"]), tokens: Number(values.tokens) });
+  const syn = await SyntheticOllama.start(profile);
+  const dir = mkdtempSync(join(tmpdir(), "bruno-prof-"));
+  try {
+    const turns = Number(values.turns);
+    const warmup = Number(values.warmup);
+    let run: (i: number) => Promise<unknown>;
+    switch (values.client) {
+      case "bare": {
+        const graph = benchGraph(syn.url);
+        const bare = await bareReplay(syn, await captureGraphRequest(syn, () => graph.invoke(INPUT)));
+        run = () => bare.model.invoke(bare.messages);
+        break;
+      }
+      case "graph": {
+        const graph = benchGraph(syn.url);
+        run = () => graph.invoke(INPUT);
+        break;
+      }
+      case "memory": {
+        const graph = memoryGraph(syn.url);
+        run = () => graph.invoke(INPUT, { configurable: { thread_id: "profile" } });
+        break;
+      }
+      case "sqlite": {
+        const graph = benchGraph(syn.url, { checkpointer: SqliteSaver.fromConnString(join(dir, "profile.sqlite")) });
+        run = () => graph.invoke(INPUT, { configurable: { thread_id: "profile" } });
+        break;
+      }
+      default:
+        throw new Error(`unknown --client ${values.client}`);
+    }
+    for (let i = 0; i < warmup; i += 1) await run(i);
+    const times: number[] = [];
+    // The profiler's timestamps are CLOCK_MONOTONIC microseconds, like hrtime: the summary keeps only this window.
+    const startUs = Number(process.hrtime.bigint() / 1000n);
+    for (let i = 0; i < turns; i += 1) {
+      const t0 = now();
+      await run(i);
+      times.push(now() - t0);
+      if (i % 100 === 99) syn.clearRequests();
+    }
+    const endUs = Number(process.hrtime.bigint() / 1000n);
+    mkdirSync(join(values.window, ".."), { recursive: true });
+    writeFileSync(values.window, JSON.stringify({ client: values.client, turns, startUs, endUs }));
+    const s = summarize(times);
+    process.stdout.write(`${values.client} at ${profile.label}: ${turns} turns, p50 ${s.p50.toFixed(2)} ms, p95 ${s.p95.toFixed(2)} ms, mean ${s.mean.toFixed(2)} ms\n`);
+  } finally {
+    await syn.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

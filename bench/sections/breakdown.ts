@@ -1,0 +1,139 @@
+/**
+ * Where the graph's overhead goes: a ladder of clients between the bare ChatOllama call and the
+ * full graph, all sending the same request to the same synthetic model, interleaved. Each rung
+ * adds one layer, so the difference between neighbouring rungs is that layer's cost.
+ *
+ *   bare.invoke            ChatOllama.invoke (the baseline of section 1)
+ *   bare.stream+concat     ChatOllama.stream, chunks concatenated (what the generate node does)
+ *   + telemetry handler    the same with the graph's TelemetryCallbackHandler attached
+ *   langgraph 5 nodes      a StateGraph of the same shape (4 no-op nodes + 1 calling the stream loop), no handler
+ *   graph, no handler      our graph compiled without the handler (`buildGenerationGraph().compile()`)
+ *   graph                  `createGenerationGraph` (handler attached), what a host runs
+ */
+import type { AIMessageChunk, BaseMessage } from "@langchain/core/messages";
+import { Annotation, END, START, StateGraph } from "@langchain/langgraph";
+import type { ChatOllama } from "@langchain/ollama";
+import { buildGenerationGraph, createTelemetry } from "../../src/index.js";
+import { benchConfig, benchGraph, cpuMsSince, INPUT, now, settle } from "../lib/fixtures.js";
+import { roundSummary, summarize, type Summary } from "../lib/stats.js";
+import type { ModelProfile, SyntheticOllama } from "../lib/synthetic.js";
+import { bareReplay, captureGraphRequest } from "./overhead.js";
+
+export interface BreakdownOptions {
+  warmup: number;
+  iterations: number;
+}
+
+export interface Rung {
+  name: string;
+  /** Wall time per turn. */
+  ms: Summary;
+  /** Paired: this rung − bare.invoke. */
+  extraMs: Summary;
+  /** Paired: this rung − the previous rung. */
+  stepMs: Summary;
+  /** Process CPU time per turn. */
+  cpuMs: Summary;
+  /** Paired CPU: this rung − the previous rung. */
+  cpuStepMs: Summary;
+}
+
+export interface BreakdownResult {
+  profile: ModelProfile;
+  iterations: number;
+  rungs: Rung[];
+  errors: number;
+}
+
+async function streamConcat(model: ChatOllama, messages: BaseMessage[], callbacks?: Parameters<ChatOllama["stream"]>[1]): Promise<string> {
+  let final: AIMessageChunk | undefined;
+  for await (const chunk of await model.stream(messages, callbacks)) final = final ? final.concat(chunk) : chunk;
+  return typeof final?.content === "string" ? final.content : "";
+}
+
+export async function runBreakdown(syn: SyntheticOllama, profile: ModelProfile, options: BreakdownOptions): Promise<BreakdownResult> {
+  syn.use(profile);
+  const graph = benchGraph(syn.url);
+  const bare = await bareReplay(syn, await captureGraphRequest(syn, () => graph.invoke(INPUT)));
+  const noHandler = buildGenerationGraph({ config: benchConfig(syn.url) }).compile();
+  const handler = createTelemetry({ logLevel: "silent" }).callbackHandler();
+  const expected = syn.answer;
+
+  const Shape = Annotation.Root({ text: Annotation<string>() });
+  const noop = async () => ({});
+  const framework = new StateGraph(Shape)
+    .addNode("classify", noop)
+    .addNode("selectModel", noop)
+    .addNode("buildPrompt", noop)
+    .addNode("generate", async () => ({ text: await streamConcat(bare.model, bare.messages) }))
+    .addNode("validateCitations", noop)
+    .addEdge(START, "classify")
+    .addEdge("classify", "selectModel")
+    .addEdge("selectModel", "buildPrompt")
+    .addEdge("buildPrompt", "generate")
+    .addEdge("generate", "validateCitations")
+    .addEdge("validateCitations", END)
+    .compile();
+
+  let errors = 0;
+  const check = (text: string) => {
+    if (text !== expected) errors += 1;
+  };
+  const rungs: { name: string; run: () => Promise<void> }[] = [
+    { name: "bare.invoke", run: async () => check(String((await bare.model.invoke(bare.messages)).content)) },
+    { name: "bare.stream+concat", run: async () => check(await streamConcat(bare.model, bare.messages)) },
+    { name: "+ telemetry handler", run: async () => check(await streamConcat(bare.model, bare.messages, { callbacks: [handler] })) },
+    { name: "langgraph 5 nodes", run: async () => check((await framework.invoke({ text: "" })).text) },
+    { name: "graph, no handler", run: async () => check((await noHandler.invoke(INPUT)).answer) },
+    { name: "graph", run: async () => check((await graph.invoke(INPUT)).answer) },
+  ];
+  for (let i = 0; i < options.warmup; i += 1) for (const r of rungs) await r.run();
+  errors = 0;
+  await settle();
+  const times = rungs.map(() => [] as number[]);
+  const cpu = rungs.map(() => [] as number[]);
+  for (let i = 0; i < options.iterations; i += 1) {
+    for (let k = 0; k < rungs.length; k += 1) {
+      const idx = (i + k) % rungs.length;
+      const c0 = process.cpuUsage();
+      const t0 = now();
+      try {
+        await (rungs[idx] as (typeof rungs)[number]).run();
+      } catch {
+        errors += 1;
+      }
+      (times[idx] as number[]).push(now() - t0);
+      (cpu[idx] as number[]).push(cpuMsSince(c0));
+    }
+    if (i % 50 === 49) syn.clearRequests();
+  }
+  const base = times[0] as number[];
+  return {
+    profile,
+    iterations: options.iterations,
+    errors,
+    rungs: rungs.map((r, k) => {
+      const t = times[k] as number[];
+      const prev = times[Math.max(0, k - 1)] as number[];
+      const c = cpu[k] as number[];
+      const cprev = cpu[Math.max(0, k - 1)] as number[];
+      return {
+        name: r.name,
+        ms: summarize(t),
+        extraMs: summarize(t.map((x, i) => x - (base[i] as number))),
+        stepMs: summarize(t.map((x, i) => x - (prev[i] as number))),
+        cpuMs: summarize(c),
+        cpuStepMs: summarize(c.map((x, i) => x - (cprev[i] as number))),
+      };
+    }),
+  };
+}
+
+export function breakdownJson(r: BreakdownResult): Record<string, unknown> {
+  return {
+    profile: r.profile,
+    iterations: r.iterations,
+    errors: r.errors,
+    rungs: r.rungs.map((x) => ({ name: x.name, ms: roundSummary(x.ms), extraMs: roundSummary(x.extraMs), stepMs: roundSummary(x.stepMs), cpuMs: roundSummary(x.cpuMs), cpuStepMs: roundSummary(x.cpuStepMs) })),
+  };
+}
