@@ -1,13 +1,14 @@
 /**
  * A profiling driver: runs only one client against the synthetic model, so a CPU profile shows
- * that client's cost. Run it under the profiler and summarize:
+ * that client's cost. It writes the measured turns' time window (`--window`) so the summary leaves
+ * out start-up and warm-up. Run it under the profiler and summarize:
  *
- *   node --cpu-prof --cpu-prof-dir bench/out/prof --import tsx bench/profile.ts --client graph --turns 300
- *   npx tsx bench/profile-summary.ts bench/out/prof/*.cpuprofile
+ *   node --cpu-prof --cpu-prof-dir bench/out/prof/graph --import tsx bench/profile.ts --client graph --turns 300 --window bench/out/prof/graph.json
+ *   npx tsx bench/profile-summary.ts bench/out/prof/graph/*.cpuprofile --window bench/out/prof/graph.json --per 300
  *
+ * `--client`: `graph` (no checkpointer), `memory` / `sqlite` (one thread: `--warmup` turns deep
+ * before the `--turns` measured ones), or `bare` (ChatOllama replaying the graph's request).
  * `--first-token-ms`, `--token-ms`, `--tokens`: the synthetic model (default 0 ms × 100 tokens).
- * `--client`: `graph` (no checkpointer), `memory` / `sqlite` (one thread, `--turns` turns deep),
- * or `bare` (ChatOllama replaying the graph's request).
  */
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";

@@ -1,6 +1,6 @@
 /**
- * The performance harness: `npm run bench` (a fuller run, about half an hour on a 2-core machine)
- * or `npm run bench -- --quick` (a few minutes at most). Everything runs against the Ollama-protocol test
+ * The performance harness: `npm run bench` (the full run, about 25 minutes on a 2-core machine)
+ * or `npm run bench -- --quick` (about 2 minutes). Everything runs against the Ollama-protocol test
  * server playing a synthetic model, and every figure is measured against its baseline in the same
  * process and run (interleaved iterations, warm-up first): the bare ChatOllama call sending the
  * identical request, a graph without a checkpointer, the ideal throughput.
