@@ -4,16 +4,10 @@
  * test server. Slow: the server takes several seconds to start.
  */
 import { Client } from "@langchain/langgraph-sdk";
-import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startDevServer, type DevServer } from "../support/devServer.js";
 import { FakeOllama, type ChatRequestBody } from "../support/fake-ollama.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const READY_TIMEOUT_MS = 60_000;
-/** Something else on this machine listens there. */
-const RESERVED_PORT = 2024;
 const QUERY = "Loki pods are crashing";
 const DOCUMENTS = [
   { title: "Loki crash loop", source: "runbooks/loki-crashloop.md", content: "Ingesters OOMKilled after an upgrade: raise the memory limit of the loki-ingester StatefulSet." },
@@ -24,109 +18,24 @@ const FOLLOW_UP = "and how do I stop it from happening again?";
 const FOLLOW_UP_ANSWER = "Set the memory request equal to the limit.";
 
 let ollama: FakeOllama;
-let devServer: ChildProcess | undefined;
-let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-let output = "";
+let devServer: DevServer | undefined;
 let apiUrl = "";
 let client: Client;
 
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const probe = createServer();
-      probe.once("error", reject);
-      probe.listen(0, "127.0.0.1", () => {
-        const address = probe.address();
-        const value = typeof address === "object" && address ? address.port : 0;
-        probe.close(() => resolve(value));
-      });
-    });
-    if (port !== RESERVED_PORT) return port;
-  }
-}
-
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key === "LOG_LEVEL" || key === "OLLAMA_HOST" || key.startsWith("BRUNO_")) continue;
-    env[key] = value;
-  }
-  return { ...env, ...extra };
-}
-
-function logTail(): string {
-  return output.length > 6000 ? `…${output.slice(-6000)}` : output;
-}
-
-async function answers(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
-  }
-}
-
-async function waitUntilReady(): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`the dev server exited (${JSON.stringify(exited)}) before it answered; its output:\n${logTail()}`);
-    if (await answers(`${apiUrl}/ok`)) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`the dev server did not answer ${apiUrl}/ok within ${READY_TIMEOUT_MS} ms; its output:\n${logTail()}`);
-}
-
-async function stopDevServer(): Promise<void> {
-  const child = devServer;
-  if (!child?.pid || exited) return;
-  const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const kill = (signal: NodeJS.Signals): void => {
-    try {
-      process.kill(-(child.pid as number), signal);
-    } catch {
-      // the group is gone
-    }
-  };
-  kill("SIGTERM");
-  const timer = setTimeout(() => kill("SIGKILL"), 5000);
-  await gone;
-  clearTimeout(timer);
-  // Workers that ignored SIGTERM go with the group.
-  kill("SIGKILL");
-}
-
 beforeAll(async () => {
   ollama = await FakeOllama.start({ models: [{ name: "sre-agent:v1.0" }, { name: "llama3.1:8b" }, { name: "llama3.2:3b" }], timing: { tokenDelayMs: 10 } });
-  const port = await freePort();
-  apiUrl = `http://127.0.0.1:${port}`;
-  // --no-reload: other people edit src/ while tests run; a reload would restart the server mid-test.
-  devServer = spawn("npx", ["@langchain/langgraph-cli", "dev", "--port", String(port), "--host", "127.0.0.1", "--no-browser", "--no-reload"], {
-    cwd: ROOT,
-    env: childEnv({ LANGGRAPH_CLI_NO_ANALYTICS: "1", OLLAMA_HOST: ollama.url, LOG_LEVEL: "silent" }),
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  devServer.stdout?.setEncoding("utf8").on("data", (text: string) => (output += text));
-  devServer.stderr?.setEncoding("utf8").on("data", (text: string) => (output += text));
-  devServer.once("exit", (code, signal) => (exited = { code, signal }));
-  try {
-    await waitUntilReady();
-  } catch (error) {
-    await stopDevServer();
-    throw error;
-  }
+  devServer = await startDevServer(ollama.url);
+  apiUrl = devServer.url;
   client = new Client({ apiUrl });
 });
 
 afterAll(async () => {
-  await stopDevServer();
+  await devServer?.stop();
   await ollama?.close();
 });
 
 beforeEach(({ onTestFailed }) => {
-  onTestFailed(() => console.error(`dev server output:\n${logTail()}`));
+  onTestFailed(() => console.error(`dev server output:\n${devServer?.logTail() ?? ""}`));
 });
 
 async function assistantId(): Promise<string> {
