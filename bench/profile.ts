@@ -6,7 +6,7 @@
  *   node --cpu-prof --cpu-prof-dir bench/out/prof/graph --import tsx bench/profile.ts --client graph --turns 300 --window bench/out/prof/graph.json
  *   npx tsx bench/profile-summary.ts bench/out/prof/graph/*.cpuprofile --window bench/out/prof/graph.json --per 300
  *
- * `--client`: `graph` (no checkpointer), `memory` / `sqlite` (one thread: `--warmup` turns deep
+ * `--client`: `graph` (no checkpointer), `nohandler` (the graph compiled without the telemetry handler), `memory` / `sqlite` (one thread: `--warmup` turns deep
  * before the `--turns` measured ones), or `bare` (ChatOllama replaying the graph's request).
  * `--first-token-ms`, `--token-ms`, `--tokens`: the synthetic model (default 0 ms × 100 tokens).
  */
@@ -15,7 +15,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { benchGraph, INPUT, memoryGraph, now } from "./lib/fixtures.js";
+import { buildGenerationGraph } from "../src/index.js";
+import { benchConfig, benchGraph, INPUT, memoryGraph, now } from "./lib/fixtures.js";
 import { summarize } from "./lib/stats.js";
 import { makeProfile, SyntheticOllama } from "./lib/synthetic.js";
 import { bareReplay, captureGraphRequest } from "./sections/overhead.js";
@@ -49,6 +50,11 @@ async function main(): Promise<void> {
       }
       case "graph": {
         const graph = benchGraph(syn.url);
+        run = () => graph.invoke(INPUT);
+        break;
+      }
+      case "nohandler": {
+        const graph = buildGenerationGraph({ config: benchConfig(syn.url) }).compile();
         run = () => graph.invoke(INPUT);
         break;
       }

@@ -74,7 +74,7 @@ const plan = {
   concurrency: { threads: 100, limit: 3, baselineRuns: quick ? 3 : 5, bareSemaphoreRun: !quick, defaultQueueRun: true },
   cacheRepeats: quick ? 5 : 20,
   checkpoints: {
-    variants: (quick ? ["memory", "sqlite", "sqlite-exit"] : ["memory", "sqlite", "sqlite-exit", "sqlite-normal"]).map((id) => CHECKPOINT_VARIANTS[id] as CheckpointVariant),
+    variants: (quick ? ["memory", "sqlite", "sqlite-async"] : ["memory", "sqlite", "sqlite-async", "sqlite-normal"]).map((id) => CHECKPOINT_VARIANTS[id] as CheckpointVariant),
     marks: [...new Set([1, Math.min(100, depth), depth])],
     window: quick ? 10 : 20,
     firstTurnThreads: quick ? 10 : 20,

@@ -17,7 +17,7 @@ export interface CheckpointVariant {
   id: string;
   label: string;
   kind: SaverKind;
-  /** LangGraph's `durability` invoke option; "async" (a checkpoint per step) when unset, as the CLI runs. */
+  /** LangGraph's `durability` invoke option; the graph's default ("exit": one checkpoint per turn) when unset. */
   durability?: "exit" | "async" | "sync";
   /** Not how the project runs today: a measured alternative. */
   whatIf: boolean;
@@ -26,7 +26,7 @@ export interface CheckpointVariant {
 export const CHECKPOINT_VARIANTS: Record<string, CheckpointVariant> = {
   memory: { id: "memory", label: "MemorySaver", kind: "memory", whatIf: false },
   sqlite: { id: "sqlite", label: "SqliteSaver", kind: "sqlite", whatIf: false },
-  "sqlite-exit": { id: "sqlite-exit", label: "SqliteSaver, durability exit (what-if)", kind: "sqlite", durability: "exit", whatIf: true },
+  "sqlite-async": { id: "sqlite-async", label: "SqliteSaver, durability async (a checkpoint per step)", kind: "sqlite", durability: "async", whatIf: true },
   "sqlite-normal": { id: "sqlite-normal", label: "SqliteSaver, synchronous=NORMAL (what-if)", kind: "sqlite-sync-normal", whatIf: true },
 };
 

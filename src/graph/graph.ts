@@ -104,9 +104,26 @@ function typedRunError(error: unknown, signal: AbortSignal | undefined): unknown
 }
 
 /**
+ * How often a run writes checkpoints when its caller does not say (`durability`): once, when the
+ * turn ends ("exit"). A turn is short and never resumed half-way (a failed or cancelled turn is
+ * asked again), so a checkpoint per step ("async", LangGraph's default) only costs: one write of
+ * the whole state per step instead of one per turn. A run nested in a parent graph keeps the
+ * parent's setting.
+ */
+export const DEFAULT_DURABILITY = "exit" as const;
+
+/** The run options with `durability` defaulted, unless the caller or a parent graph chose one. */
+export function withDefaultDurability<O extends StreamOptions>(options: O | undefined): O | (O & { durability: typeof DEFAULT_DURABILITY }) | undefined {
+  if (options?.durability !== undefined || options?.checkpointDuring !== undefined) return options;
+  if (options?.configurable?.["__pregel_durability"] !== undefined) return options;
+  return { ...(options ?? ({} as O)), durability: DEFAULT_DURABILITY };
+}
+
+/**
  * Wraps `graph.stream` (which `invoke` runs through): a run aborted by the caller rejects with
  * `CancelledError`, and with a `lock`, every run that names a `thread_id` holds that thread's
- * lock until its stream ends, so turns of one thread never interleave.
+ * lock until its stream ends, so turns of one thread never interleave. Runs checkpoint once per
+ * turn unless told otherwise (`DEFAULT_DURABILITY`).
  */
 export function guardRuns<G extends Streamable>(graph: G, options: { lock?: ThreadLock | undefined; waitMs: () => number }): G {
   const original = graph.stream.bind(graph) as (input: unknown, options?: StreamOptions) => Promise<AsyncIterable<unknown>>;
@@ -119,7 +136,7 @@ export function guardRuns<G extends Streamable>(graph: G, options: { lock?: Thre
         : () => undefined;
     let stream: AsyncIterable<unknown>;
     try {
-      stream = await original(input, runOptions);
+      stream = await original(input, withDefaultDurability(runOptions));
     } catch (error) {
       release();
       throw typedRunError(error, signal);
@@ -141,8 +158,10 @@ export function guardRuns<G extends Streamable>(graph: G, options: { lock?: Thre
 }
 
 interface StreamOptions {
-  configurable?: { thread_id?: unknown };
+  configurable?: { thread_id?: unknown; [key: string]: unknown };
   signal?: AbortSignal;
+  durability?: "exit" | "async" | "sync";
+  checkpointDuring?: boolean;
 }
 
 export type GenerationGraph = ReturnType<typeof createGenerationGraph>;
