@@ -55,10 +55,12 @@ export function answerPromptValues(input: AnswerPromptInput): Record<string, unk
   };
 }
 
-/** Renders the chat messages sent to the model for one turn. */
-export async function buildAnswerMessages(input: AnswerPromptInput): Promise<BaseMessage[]> {
-  const value = await ANSWER_PROMPT.invoke(answerPromptValues(input));
-  return value.toChatMessages();
+/**
+ * Renders the chat messages sent to the model for one turn. `formatMessages`, not `invoke`:
+ * rendering is not a run of its own in traces and callbacks (the node that asks for it is).
+ */
+export function buildAnswerMessages(input: AnswerPromptInput): Promise<BaseMessage[]> {
+  return ANSWER_PROMPT.formatMessages(answerPromptValues(input));
 }
 
 /** Renders the corrective instruction of the citation-repair round. */

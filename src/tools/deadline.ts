@@ -54,9 +54,16 @@ export class StreamDeadline {
     this.controller.abort(error);
   }
 
-  /** A chunk arrived: the first-token deadline is met and the stall clock restarts. */
+  /**
+   * A chunk arrived: the first-token deadline is met and the stall clock restarts. The stall
+   * timer is created on the first chunk and restarted in place (`refresh`) on the next ones.
+   */
   tick(): void {
     if (this.controller.signal.aborted) return;
+    if (this.sawToken && this.tokenTimer) {
+      this.tokenTimer.refresh();
+      return;
+    }
     this.sawToken = true;
     if (this.tokenTimer) clearTimeout(this.tokenTimer);
     const who = this.options.model ? `model '${this.options.model}'` : "the model";
