@@ -315,6 +315,7 @@ function render(
       ["client", "wall p50 / p95 / p99 ms", "extra vs bare, p50", "step vs previous row, p50", "CPU p50", "CPU step p50"],
       bd.rungs.map((r) => [r.name, ppp(r.ms), ms(r.extraMs.p50, 2), ms(r.stepMs.p50, 2), ms(r.cpuMs.p50, 2), ms(r.cpuStepMs.p50, 2)]),
     );
+    out += `\n"+ a callback" passes one no-op LangChain callback handler in the run's config: any callback (a tracer, \`streamEvents\`, a host's handler) makes every runnable of the run (nodes, routers, the model call) build run managers and ids. The graph's own telemetry uses none.\n`;
   }
 
   const ov = [runs.overheadFast, runs.overheadSlow].filter((r) => r?.result);

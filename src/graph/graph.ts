@@ -7,7 +7,11 @@ import { createValidateCitationsNode } from "../nodes/validateCitations.js";
 import { IterableReadableStream } from "@langchain/core/utils/stream";
 import { CancelledError, InvalidInputError, isBrunoError, isCancelledError } from "../errors.js";
 import { InProcessThreadLock, type ThreadLock } from "../tools/threadLock.js";
-import { TelemetryCallbackHandler } from "../telemetry/callbacks.js";
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import { instrumentNode, type TelemetryTarget } from "../telemetry/instrument.js";
+import { RUN_ID_KEY } from "../telemetry/runs.js";
+import type { Telemetry } from "../telemetry/telemetry.js";
 import { lazyDeps, registerGraphDeps, type GenerationDeps, type GenerationGraphOptions } from "./deps.js";
 import { GenerationInput, GenerationOutput, GenerationState, type GenerationStateType } from "./state.js";
 
@@ -30,12 +34,16 @@ export function routeAfterValidate(state: GenerationStateType): "generate" | typ
 }
 
 function buildWith(deps: () => GenerationDeps) {
+  const target: TelemetryTarget = () => {
+    const d = deps();
+    return { telemetry: d.telemetry, logger: d.logger };
+  };
   return new StateGraph({ state: GenerationState, input: GenerationInput, output: GenerationOutput })
-    .addNode("classify", createClassifyNode(deps))
-    .addNode("selectModel", createSelectModelNode(deps))
-    .addNode("buildPrompt", createBuildPromptNode(deps))
-    .addNode("generate", createGenerateNode(deps))
-    .addNode("validateCitations", createValidateCitationsNode(deps))
+    .addNode("classify", instrumentNode("classify", target, createClassifyNode(deps)))
+    .addNode("selectModel", instrumentNode("selectModel", target, createSelectModelNode(deps)))
+    .addNode("buildPrompt", instrumentNode("buildPrompt", target, createBuildPromptNode(deps)))
+    .addNode("generate", instrumentNode("generate", target, createGenerateNode(deps)))
+    .addNode("validateCitations", instrumentNode("validateCitations", target, createValidateCitationsNode(deps)))
     .addEdge(START, "classify")
     .addEdge("classify", "selectModel")
     .addEdge("selectModel", "buildPrompt")
@@ -44,7 +52,11 @@ function buildWith(deps: () => GenerationDeps) {
     .addConditionalEdges("validateCitations", routeAfterValidate, ["generate", END]);
 }
 
-/** The uncompiled graph; compile it with your own checkpointer, or use `createGenerationGraph`. */
+/**
+ * The uncompiled graph; compile it with your own checkpointer, or use `createGenerationGraph`.
+ * Its nodes report to `options.telemetry` (durations, spans); wrap the compiled graph with
+ * `instrumentRuns` for the run-level metrics, spans and log lines too.
+ */
 export function buildGenerationGraph(options: GenerationGraphOptions = {}) {
   return buildWith(lazyDeps(options));
 }
@@ -54,25 +66,37 @@ export function buildGenerationGraph(options: GenerationGraphOptions = {}) {
  * checkpointer, turns on one `thread_id` run one at a time (see `ThreadLock`): a second turn
  * waits for the first, up to `timeouts.threadWaitMs`, then fails with THREAD_BUSY. A run
  * aborted through its `signal` rejects with `CancelledError`.
- * Its runs report to `deps.telemetry` through a callback handler (node and model metrics, spans).
+ * Its runs, nodes and model calls report to `deps.telemetry` (metrics, spans, log lines).
  */
 export function createGenerationGraph(options: GenerationGraphOptions = {}) {
   const deps = lazyDeps(options);
-  const telemetryHandler = new TelemetryCallbackHandler(() => ({ tracker: deps().telemetry.tracker, logger: deps().logger }));
-  const compiled = buildWith(deps)
-    .compile({
-      ...(options.checkpointer ? { checkpointer: options.checkpointer } : {}),
-      name: GRAPH_NAME,
-      description: "Answers an SRE question from ranked runbook excerpts with a local Ollama model, citing them as [N].",
-    })
-    .withConfig({ callbacks: [telemetryHandler] });
+  const compiled = buildWith(deps).compile({
+    ...(options.checkpointer ? { checkpointer: options.checkpointer } : {}),
+    name: GRAPH_NAME,
+    description: "Answers an SRE question from ranked runbook excerpts with a local Ollama model, citing them as [N].",
+  });
   compiled.name = GRAPH_NAME;
   registerGraphDeps(compiled, deps);
   guardRuns(compiled, {
     lock: options.checkpointer ? (options.threadLock ?? new InProcessThreadLock()) : undefined,
     waitMs: () => deps().config.timeouts.threadWaitMs,
+    telemetry: () => ({ telemetry: deps().telemetry, logger: deps().logger }),
+    name: GRAPH_NAME,
   });
   return compiled;
+}
+
+/**
+ * Reports the runs of a graph compiled by the host (`buildGenerationGraph(options).compile()`)
+ * to `telemetry`: run counts and durations by outcome, the run's span (parent of its nodes'),
+ * the `run_completed` / `run_failed` log line, and typed run errors (`guardRuns` without a lock).
+ */
+export function instrumentRuns<G extends Streamable>(graph: G, telemetry: Telemetry, options: { logger?: Logger; name?: string } = {}): G {
+  return guardRuns(graph, {
+    waitMs: () => 0,
+    telemetry: () => ({ telemetry, logger: options.logger ?? telemetry.logger }),
+    name: options.name ?? GRAPH_NAME,
+  });
 }
 
 interface Streamable {
@@ -125,7 +149,7 @@ export function withDefaultDurability<O extends StreamOptions>(options: O | unde
  * lock until its stream ends, so turns of one thread never interleave. Runs checkpoint once per
  * turn unless told otherwise (`DEFAULT_DURABILITY`).
  */
-export function guardRuns<G extends Streamable>(graph: G, options: { lock?: ThreadLock | undefined; waitMs: () => number }): G {
+export function guardRuns<G extends Streamable>(graph: G, options: GuardOptions): G {
   const original = graph.stream.bind(graph) as (input: unknown, options?: StreamOptions) => Promise<AsyncIterable<unknown>>;
   const guarded = async (input: unknown, runOptions?: StreamOptions) => {
     const signal = runOptions?.signal;
@@ -134,21 +158,39 @@ export function guardRuns<G extends Streamable>(graph: G, options: { lock?: Thre
       options.lock && (typeof threadId === "string" || typeof threadId === "number")
         ? await options.lock.acquire(String(threadId), { timeoutMs: options.waitMs(), signal })
         : () => undefined;
+    const target = options.telemetry?.();
+    const runId = typeof runOptions?.runId === "string" ? runOptions.runId : randomUUID();
+    const run = target?.telemetry.tracker.startRun({
+      runId,
+      name: typeof runOptions?.runName === "string" ? runOptions.runName : (options.name ?? GRAPH_NAME),
+      threadId: typeof threadId === "string" || typeof threadId === "number" ? String(threadId) : undefined,
+    });
+    const end = (error: unknown) => {
+      if (run && target) target.telemetry.tracker.endRun(run, error, target.logger);
+    };
+    const withRun = run ? { ...runOptions, configurable: { ...runOptions?.configurable, [RUN_ID_KEY]: runId } } : runOptions;
     let stream: AsyncIterable<unknown>;
     try {
-      stream = await original(input, withDefaultDurability(runOptions));
+      stream = await original(input, withDefaultDurability(withRun));
     } catch (error) {
       release();
-      throw typedRunError(error, signal);
+      const typed = typedRunError(error, signal);
+      end(typed);
+      throw typed;
     }
     return IterableReadableStream.fromAsyncGenerator(
       (async function* guardedRun() {
+        let outcome: { error: unknown } | undefined;
         try {
           yield* stream;
+          outcome = { error: undefined };
         } catch (error) {
-          throw typedRunError(error, signal);
+          const typed = typedRunError(error, signal);
+          outcome = { error: typed };
+          throw typed;
         } finally {
           release();
+          end(outcome ? outcome.error : new CancelledError("the caller stopped reading the run's stream"));
         }
       })(),
     );
@@ -157,9 +199,22 @@ export function guardRuns<G extends Streamable>(graph: G, options: { lock?: Thre
   return graph;
 }
 
+interface GuardOptions {
+  /** Serializes the turns of a thread; none without a checkpointer. */
+  lock?: ThreadLock | undefined;
+  /** How long a turn waits for its thread's previous turn. */
+  waitMs: () => number;
+  /** Where runs report (metrics, spans, log lines); none when unset. */
+  telemetry?: TelemetryTarget;
+  /** The run's name in spans, unless the caller gives `runName`. */
+  name?: string;
+}
+
 interface StreamOptions {
   configurable?: { thread_id?: unknown; [key: string]: unknown };
   signal?: AbortSignal;
+  runId?: unknown;
+  runName?: unknown;
   durability?: "exit" | "async" | "sync";
   checkpointDuring?: boolean;
 }

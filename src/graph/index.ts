@@ -1,6 +1,6 @@
 import { createGenerationGraph } from "./graph.js";
 
-export { buildGenerationGraph, createGenerationGraph, GRAPH_NAME, routeAfterGenerate, routeAfterValidate, type GenerationGraph } from "./graph.js";
+export { buildGenerationGraph, createGenerationGraph, DEFAULT_DURABILITY, GRAPH_NAME, instrumentRuns, routeAfterGenerate, routeAfterValidate, type GenerationGraph } from "./graph.js";
 export type { GenerationDeps, GenerationGraphOptions } from "./deps.js";
 export { generateBatch, type BatchItem, type BatchOptions } from "./batch.js";
 export * from "./state.js";

@@ -11,6 +11,7 @@ import { cancelled, toBrunoError } from "../tools/ollamaErrors.js";
 import { isLocalBusy, type ResilienceEvent } from "../tools/resilience.js";
 import { cacheable, responseCacheKey } from "../tools/responseCache.js";
 import { modelCallTraceConfig } from "../telemetry/tracing.js";
+import type { ModelCallObserver } from "../telemetry/telemetry.js";
 import { messageText, stripThinking, usageFromMessage } from "../tools/usage.js";
 
 /** Events the generate node writes to the graph's "custom" stream. */
@@ -53,8 +54,9 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
       config.writer?.(event);
       deps.telemetry.recordStreamEvent(config, event);
     };
-    const documents = state.documents ?? [];
-    const traced = modelCallTraceConfig({ model, profile, numCtx: state.numCtx ?? DEFAULT_NUM_CTX, seed: deps.config.seed, attempt: index + 1, repairRound, documents: documents.slice(0, state.documentsUsed ?? documents.length) });
+    const documents = (state.documents ?? []).slice(0, state.documentsUsed ?? (state.documents ?? []).length);
+    const usedDocuments = documents.length;
+    const traced = modelCallTraceConfig({ model, profile, numCtx: state.numCtx ?? DEFAULT_NUM_CTX, seed: deps.config.seed, attempt: index + 1, repairRound, documents });
     const requestDeadline = (state.startedAt ?? deps.clock.now()) + deps.config.timeouts.requestMs;
     const messages = await messagesFor(state);
 
@@ -71,6 +73,7 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
         model,
       });
       const started = deps.clock.now();
+      let observed: ModelCallObserver | undefined;
       try {
         const chatModel = deps.chatModelFactory({
           model,
@@ -79,6 +82,11 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
           seed: deps.config.seed,
           signal: deadline.signal,
         });
+        observed = deps.telemetry.modelCall(
+          config,
+          { model, messages, temperature: profile.temperature, maxTokens: profile.maxTokens, numCtx: state.numCtx ?? DEFAULT_NUM_CTX, documents: usedDocuments },
+          deps.logger,
+        );
         const stream = await chatModel.stream(messages, {
           ...config,
           runName: traced.runName,
@@ -89,14 +97,19 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
         let final: AIMessageChunk | undefined;
         for await (const chunk of stream) {
           deadline.tick();
+          if (typeof chunk.content !== "string" || chunk.content !== "") observed.token();
           final = final ? final.concat(chunk) : chunk;
         }
         if (deadline.signal.aborted) throw deadline.signal.reason;
-        const text = stripThinking(messageText(final));
+        const raw = messageText(final);
+        observed.end({ text: raw, inputTokens: final?.usage_metadata?.input_tokens, outputTokens: final?.usage_metadata?.output_tokens });
+        observed = undefined;
+        const text = stripThinking(raw);
         if (text === "") throw new GenerationError(`model '${model}' returned an empty answer`, { details: { model } });
         deps.tokenEstimator.observe(model, state.promptChars ?? 0, final?.usage_metadata?.input_tokens ?? 0);
         return { model, text, usage: usageFromMessage(final, deps.clock.now() - started) };
       } catch (raw) {
+        observed?.fail(raw);
         if (config.signal?.aborted) throw cancelled(config.signal.reason);
         if (deadline.expired) throw (lastAttemptError = deps.clock.now() >= requestDeadline ? requestExpired(deps.config.timeouts.requestMs) : deadline.expired);
         throw (lastAttemptError = toBrunoError(raw, { model, host }));

@@ -1,10 +1,11 @@
 /**
- * Follows the LangChain runs of each graph run (the graph, its nodes, the model calls) as the
- * callback handler reports them, and turns them into metrics, spans and log lines. Nodes find
- * their graph run from their own config (`runInfo`, `nodeSpan`) to log and annotate in context.
+ * Follows each graph run (the run, its nodes, the model calls) and turns it into metrics, spans
+ * and log lines. The run wrapper (`instrumentRuns`), the node wrapper (`instrumentNode`) and the
+ * generate node report to it directly, without LangChain callbacks: a callback in a run's config
+ * makes every runnable of the run build run managers, which costs more than the graph's nodes.
+ * Nodes find their run from their config (`RUN_ID_KEY`) to log and annotate in context.
  */
 import type { BaseMessage } from "@langchain/core/messages";
-import type { LLMResult } from "@langchain/core/outputs";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { SpanKind, SpanStatusCode, context, trace, type Attributes, type Span, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
@@ -45,9 +46,12 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The `configurable` key that carries a run's id to its nodes (a string: configs get copied and shown). */
+export const RUN_ID_KEY = "__bruno_run_id";
+
 /** The graph run a node belongs to. */
 export interface RunInfo {
-  /** The graph run's id (LangSmith's trace id, the LangGraph API's run id). */
+  /** The graph run's id (the caller's `runId`, e.g. the LangGraph API's run id, or a fresh UUID). */
   runId?: string;
   threadId?: string;
 }
@@ -56,8 +60,12 @@ interface RootFacts {
   threadId?: string;
   queryType?: string;
   model?: string;
+  inputTokens: number;
+  outputTokens: number;
   /** Invalid markers sent to the repair round, to tell repaired from stripped ones. */
   pendingInvalid: number[];
+  /** The node running now, by name (the graph runs one node at a time). */
+  nodes: Map<string, RunRecord>;
 }
 
 interface NodeFacts {
@@ -72,11 +80,11 @@ interface ModelFacts {
   firstTokenAt?: number;
 }
 
-interface RunRecord {
+/** One followed run: the graph run, a node execution or a model call. */
+export interface RunRecord {
   id: string;
-  parentId?: string;
-  rootId: string;
-  kind: "root" | "node" | "model" | "other";
+  rootId?: string;
+  kind: "root" | "node" | "model";
   name: string;
   startedAt: number;
   span?: Span;
@@ -85,19 +93,33 @@ interface RunRecord {
   model?: ModelFacts;
 }
 
-/** Most runs followed at once; beyond it the oldest are forgotten (runs whose end never came). */
+/** Most graph runs followed at once; beyond it the oldest are forgotten (runs whose end never came). */
 const MAX_TRACKED_RUNS = 10_000;
-
-function parentRunIdOf(config: RunnableConfig | undefined): string | undefined {
-  const callbacks: unknown = config?.callbacks;
-  if (isRecord(callbacks) && "getParentRunId" in callbacks && typeof callbacks.getParentRunId === "function") {
-    return str(callbacks.getParentRunId());
-  }
-  return undefined;
-}
 
 function messageText(message: BaseMessage): string {
   return typeof message.content === "string" ? message.content : JSON.stringify(message.content);
+}
+
+/** The run id a node's config carries, if its run is followed. */
+export function runIdOf(config: RunnableConfig | undefined): string | undefined {
+  return str(config?.configurable?.[RUN_ID_KEY]);
+}
+
+/** What a model call is: its model, request settings and prompt. */
+export interface ModelCallStart {
+  model: string;
+  messages: readonly BaseMessage[];
+  temperature?: number | undefined;
+  maxTokens?: number | undefined;
+  numCtx?: number | undefined;
+  documents?: number | undefined;
+}
+
+/** How a model call ended. */
+export interface ModelCallEnd {
+  text: string;
+  inputTokens?: number | undefined;
+  outputTokens?: number | undefined;
 }
 
 export class RunTracker {
@@ -108,43 +130,34 @@ export class RunTracker {
     private readonly tracer: Tracer,
   ) {}
 
-  /** Runs currently followed (for tests and leak checks). */
+  /** Runs and model calls currently followed (for tests and leak checks). */
   get size(): number {
-    return this.runs.size;
+    let n = this.runs.size;
+    for (const run of this.runs.values()) n += run.root?.nodes.size ?? 0;
+    return n + this.openModelCalls;
   }
 
-  private ancestor(id: string | undefined, match: (run: RunRecord) => boolean): RunRecord | undefined {
-    let run = id ? this.runs.get(id) : undefined;
-    for (let depth = 0; run && depth < 64; depth += 1) {
-      if (match(run)) return run;
-      run = run.parentId ? this.runs.get(run.parentId) : undefined;
-    }
-    return undefined;
-  }
-
-  private contextOf(parentId: string | undefined) {
-    const parent = this.ancestor(parentId, (r) => r.span !== undefined);
-    return parent?.span ? trace.setSpan(context.active(), parent.span) : context.active();
-  }
-
-  private add(run: RunRecord): void {
-    if (this.runs.size >= MAX_TRACKED_RUNS) {
-      const oldest = this.runs.keys().next().value;
-      if (oldest !== undefined) this.runs.delete(oldest);
-    }
-    this.runs.set(run.id, run);
-  }
+  private openModelCalls = 0;
 
   /** The graph run of a node, from the node's config. */
   runInfo(config: RunnableConfig | undefined): RunInfo {
-    const root = this.ancestor(parentRunIdOf(config), (r) => r.kind === "root");
+    const runId = runIdOf(config);
+    const root = runId !== undefined ? this.runs.get(runId) : undefined;
     const threadId = root?.root?.threadId ?? str(config?.configurable?.thread_id);
     return { ...(root ? { runId: root.id } : {}), ...(threadId !== undefined ? { threadId } : {}) };
   }
 
+  /** The node running under `config` (its span and facts), if its run is followed. */
+  nodeOf(config: RunnableConfig | undefined): RunRecord | undefined {
+    const runId = runIdOf(config);
+    const name = str(config?.metadata?.langgraph_node);
+    if (runId === undefined || name === undefined) return undefined;
+    return this.runs.get(runId)?.root?.nodes.get(name);
+  }
+
   /** The span of the node whose config this is, if it is being traced. */
   nodeSpan(config: RunnableConfig | undefined): Span | undefined {
-    return this.ancestor(parentRunIdOf(config), (r) => r.kind === "node")?.span;
+    return this.nodeOf(config)?.span;
   }
 
   /** Logger fields of a graph run. */
@@ -158,73 +171,83 @@ export class RunTracker {
     };
   }
 
-  chainStart(inputs: unknown, runId: string, parentRunId: string | undefined, tags: string[] | undefined, metadata: Json | undefined, runName: string | undefined): void {
-    const parent = parentRunId ? this.runs.get(parentRunId) : undefined;
-    const name = runName ?? "graph";
-    if (!parent) {
-      // The first run this handler sees: the graph itself (or the graph as a parent's subgraph node).
-      const threadId = str(metadata?.thread_id);
-      const attributes: Attributes = { [A.runId]: runId, ...(threadId !== undefined ? { [A.threadId]: threadId } : {}) };
-      const span = this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, context.active());
-      this.add({ id: runId, rootId: runId, kind: "root", name, startedAt: now(), span, root: { ...(threadId !== undefined ? { threadId } : {}), pendingInvalid: [] } });
-      return;
+  /** A graph run starts (the graph itself, or the graph as a parent graph's node). */
+  startRun(options: { runId: string; name: string; threadId?: string | undefined }): RunRecord {
+    const { runId, name, threadId } = options;
+    const attributes: Attributes = { [A.runId]: runId, ...(threadId !== undefined ? { [A.threadId]: threadId } : {}) };
+    const span = this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, context.active());
+    const run: RunRecord = {
+      id: runId,
+      kind: "root",
+      name,
+      startedAt: now(),
+      span,
+      root: { ...(threadId !== undefined ? { threadId } : {}), inputTokens: 0, outputTokens: 0, pendingInvalid: [], nodes: new Map() },
+    };
+    if (this.runs.size >= MAX_TRACKED_RUNS) {
+      const oldest = this.runs.keys().next().value;
+      if (oldest !== undefined) this.runs.delete(oldest);
     }
-    const hidden = tags?.includes("langsmith:hidden") ?? false;
-    const isNode = parent.kind === "root" && !hidden && metadata?.langgraph_node === runName;
-    if (!isNode) {
-      this.add({ id: runId, parentId: parent.id, rootId: parent.rootId, kind: "other", name, startedAt: now() });
-      return;
-    }
-    const state = isRecord(inputs) ? inputs : {};
-    const selection = isRecord(state.selection) ? state.selection : {};
+    this.runs.set(runId, run);
+    return run;
+  }
+
+  /** A node starts, with the state it was given. Without a followed run it still gets its duration metric. */
+  startNode(config: RunnableConfig | undefined, name: string, state: unknown): RunRecord {
+    const runId = runIdOf(config);
+    const root = runId !== undefined ? this.runs.get(runId) : undefined;
+    const input = isRecord(state) ? state : {};
+    const selection = isRecord(input.selection) ? input.selection : {};
     const chain = Array.isArray(selection.chain) ? selection.chain : [];
-    const index = num(state.modelIndex) ?? 0;
+    const index = num(input.modelIndex) ?? 0;
     const model = str(chain[index]);
     const next = str(chain[index + 1]);
-    const documentsIn = Array.isArray(state.documents) ? state.documents.length : undefined;
-    const step = num(metadata?.langgraph_step);
-    const span = this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes: { [A.node]: name, ...(step !== undefined ? { [A.step]: step } : {}) } }, this.contextOf(parent.id));
-    this.add({
-      id: runId,
-      parentId: parent.id,
-      rootId: parent.rootId,
+    const documentsIn = Array.isArray(input.documents) ? input.documents.length : undefined;
+    const step = num(config?.metadata?.langgraph_step);
+    const parent = root?.span ? trace.setSpan(context.active(), root.span) : context.active();
+    const span = this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes: { [A.node]: name, ...(step !== undefined ? { [A.step]: step } : {}) } }, parent);
+    const node: RunRecord = {
+      id: `${runId ?? "-"}:${name}`,
+      ...(root ? { rootId: root.id } : {}),
       kind: "node",
       name,
       startedAt: now(),
       span,
       node: { ...(documentsIn !== undefined ? { documentsIn } : {}), ...(model !== undefined ? { model } : {}), ...(next !== undefined ? { next } : {}) },
-    });
+    };
+    root?.root?.nodes.set(name, node);
+    return node;
   }
 
-  chainEnd(outputs: unknown, runId: string, logger: Logger): void {
-    const run = this.runs.get(runId);
-    if (!run) return;
-    if (run.kind === "root") return this.finishRoot(run, isRecord(outputs) ? outputs : {}, undefined, logger);
-    this.runs.delete(runId);
-    if (run.kind !== "node") return;
-    this.metrics.nodeDuration.observe({ node: run.name }, (now() - run.startedAt) / 1000);
-    this.observeNodeUpdate(run, isRecord(outputs) ? outputs : {}, logger);
-    run.span?.end();
+  /** A node returned its update. */
+  endNode(node: RunRecord, update: unknown, logger: Logger): void {
+    this.closeNode(node);
+    this.metrics.nodeDuration.observe({ node: node.name }, (now() - node.startedAt) / 1000);
+    this.observeNodeUpdate(node, isRecord(update) ? update : {}, logger);
+    node.span?.end();
   }
 
-  chainError(error: unknown, runId: string, logger: Logger): void {
-    const run = this.runs.get(runId);
-    if (!run) return;
-    if (run.kind === "root") return this.finishRoot(run, {}, error, logger);
-    this.runs.delete(runId);
-    if (run.kind !== "node") return;
-    this.metrics.nodeDuration.observe({ node: run.name }, (now() - run.startedAt) / 1000);
-    failSpan(run.span, error);
+  /** A node threw. */
+  failNode(node: RunRecord, error: unknown): void {
+    this.closeNode(node);
+    this.metrics.nodeDuration.observe({ node: node.name }, (now() - node.startedAt) / 1000);
+    failSpan(node.span, error);
   }
 
-  /** What the nodes' updates tell: query type, documents dropped, citations fixed or removed. */
+  private closeNode(node: RunRecord): void {
+    const nodes = node.rootId !== undefined ? this.runs.get(node.rootId)?.root?.nodes : undefined;
+    if (nodes?.get(node.name) === node) nodes.delete(node.name);
+  }
+
+  /** What the nodes' updates tell: query type, documents dropped, citations fixed or removed, usage. */
   private observeNodeUpdate(run: RunRecord, update: Json, logger: Logger): void {
-    const root = this.runs.get(run.rootId)?.root;
+    const rootRun = run.rootId !== undefined ? this.runs.get(run.rootId) : undefined;
+    const root = rootRun?.root;
     switch (run.name) {
       case "classify": {
         const queryType = str(update.queryType);
         if (root && queryType !== undefined) root.queryType = queryType;
-        if (queryType !== undefined) this.runs.get(run.rootId)?.span?.setAttribute(A.queryType, queryType);
+        if (queryType !== undefined) rootRun?.span?.setAttribute(A.queryType, queryType);
         break;
       }
       case "buildPrompt": {
@@ -236,7 +259,7 @@ export class RunTracker {
           const { model: from, next: to } = run.node;
           this.metrics.fallbacks.inc({ from, to, reason });
           run.span?.addEvent("fallback", { from, to, reason });
-          logger.child({ ...this.runFields(this.runs.get(run.rootId)), model: from }).warn({ event: "fallback", from, to, reason }, "primary failed, using fallback");
+          logger.child({ ...this.runFields(rootRun), model: from }).warn({ event: "fallback", from, to, reason }, "primary failed, using fallback");
           break;
         }
         const used = num(update.documentsUsed);
@@ -252,6 +275,11 @@ export class RunTracker {
         const generation = isRecord(update.generation) ? update.generation : undefined;
         const model = str(generation?.model);
         if (root && model !== undefined) root.model = model;
+        const usage = isRecord(update.usage) ? update.usage : undefined;
+        if (root && usage) {
+          root.inputTokens += num(usage.inputTokens) ?? 0;
+          root.outputTokens += num(usage.outputTokens) ?? 0;
+        }
         break;
       }
       case "validateCitations": {
@@ -280,11 +308,14 @@ export class RunTracker {
     }
   }
 
-  private finishRoot(run: RunRecord, output: Json, error: unknown, logger: Logger): void {
-    const facts = run.root ?? { pendingInvalid: [] };
-    const queryType = facts.queryType ?? str(output.queryType) ?? "unknown";
-    const model = facts.model ?? str(output.model);
-    if (model !== undefined) facts.model = model;
+  /** The run ended: answered when `error` is undefined, else failed or cancelled. */
+  endRun(run: RunRecord, error: unknown, logger: Logger): void {
+    if (this.runs.get(run.id) !== run) return;
+    this.runs.delete(run.id);
+    const facts = run.root ?? { inputTokens: 0, outputTokens: 0, pendingInvalid: [], nodes: new Map<string, RunRecord>() };
+    for (const node of facts.nodes.values()) failSpan(node.span, error ?? new Error("the run ended while the node ran"));
+    facts.nodes.clear();
+    const queryType = facts.queryType ?? "unknown";
     const type = error === undefined ? "none" : errorType(error);
     const outcome = error === undefined ? "answered" : type === "CANCELLED" ? "cancelled" : "failed";
     const seconds = (now() - run.startedAt) / 1000;
@@ -293,93 +324,81 @@ export class RunTracker {
     const log = logger.child(this.runFields(run));
     const durationMs = Math.round(seconds * 1000);
     if (error === undefined) {
-      const usage = isRecord(output.usage) ? output.usage : {};
-      log.info({ event: "run_completed", durationMs, inputTokens: num(usage.inputTokens), outputTokens: num(usage.outputTokens) }, "run completed");
-      if (model !== undefined) run.span?.setAttribute(A.answerModel, model);
+      log.info({ event: "run_completed", durationMs, inputTokens: facts.inputTokens, outputTokens: facts.outputTokens }, "run completed");
+      if (facts.model !== undefined) run.span?.setAttribute(A.answerModel, facts.model);
       run.span?.setAttribute(A.queryType, queryType);
       run.span?.end();
     } else {
       (outcome === "cancelled" ? log.info.bind(log) : log.warn.bind(log))({ event: outcome === "cancelled" ? "run_cancelled" : "run_failed", durationMs, code: type, err: errorMessage(error) }, outcome === "cancelled" ? "run cancelled" : "run failed");
       failSpan(run.span, error);
     }
-    for (const [id, other] of this.runs) if (other.rootId === run.id) this.runs.delete(id);
-    this.runs.delete(run.id);
   }
 
-  modelStart(messages: BaseMessage[][], runId: string, parentRunId: string | undefined, extraParams: Json | undefined, metadata: Json | undefined, logger: Logger): void {
-    const parent = parentRunId ? this.runs.get(parentRunId) : undefined;
-    if (!parent) return;
-    const params = isRecord(extraParams?.invocation_params) ? extraParams.invocation_params : {};
-    const options = isRecord(params.options) ? params.options : {};
-    const model = str(metadata?.ls_model_name) ?? str(params.model) ?? "unknown";
-    const temperature = num(metadata?.ls_temperature) ?? num(options.temperature) ?? num(params.temperature);
-    const maxTokens = num(metadata?.ls_max_tokens) ?? num(options.num_predict);
-    const numCtx = num(options.num_ctx) ?? num(metadata?.num_ctx);
-    const documents = Array.isArray(metadata?.documents) ? metadata.documents.length : undefined;
-    const prompt = messages[0] ?? [];
-    const promptLength = prompt.reduce((n, m) => n + messageText(m).length, 0);
+  /** A model call (one attempt) starts under the node of `config`. */
+  startModelCall(config: RunnableConfig | undefined, call: ModelCallStart, logger: Logger): RunRecord {
+    const node = this.nodeOf(config);
+    const root = node?.rootId !== undefined ? this.runs.get(node.rootId) : undefined;
+    const promptLength = call.messages.reduce((n, m) => n + messageText(m).length, 0);
     const attributes: Attributes = {
-      [A.model]: model,
+      [A.model]: call.model,
       [A.promptLength]: promptLength,
       [A.genAiSystem]: "ollama",
       [A.genAiOperation]: "chat",
-      [A.genAiRequestModel]: model,
-      ...(temperature !== undefined ? { [A.temperature]: temperature, [A.genAiTemperature]: temperature } : {}),
-      ...(maxTokens !== undefined ? { [A.maxTokens]: maxTokens } : {}),
-      ...(numCtx !== undefined ? { [A.numCtx]: numCtx } : {}),
-      ...(documents !== undefined ? { [A.documents]: documents } : {}),
+      [A.genAiRequestModel]: call.model,
+      ...(call.temperature !== undefined ? { [A.temperature]: call.temperature, [A.genAiTemperature]: call.temperature } : {}),
+      ...(call.maxTokens !== undefined ? { [A.maxTokens]: call.maxTokens } : {}),
+      ...(call.numCtx !== undefined ? { [A.numCtx]: call.numCtx } : {}),
+      ...(call.documents !== undefined ? { [A.documents]: call.documents } : {}),
     };
-    const span = this.tracer.startSpan(`chat ${model}`, { kind: SpanKind.CLIENT, attributes }, this.contextOf(parent.id));
-    this.add({ id: runId, parentId: parent.id, rootId: parent.rootId, kind: "model", name: model, startedAt: now(), span, model: { model } });
+    const parent = node?.span ? trace.setSpan(context.active(), node.span) : context.active();
+    const span = this.tracer.startSpan(`chat ${call.model}`, { kind: SpanKind.CLIENT, attributes }, parent);
+    this.openModelCalls += 1;
+    const run: RunRecord = { id: `${node?.id ?? "-"}:model`, ...(root ? { rootId: root.id } : {}), kind: "model", name: call.model, startedAt: now(), span, model: { model: call.model } };
     if (logger.isLevelEnabled("debug")) {
-      const root = this.runs.get(parent.rootId);
-      logger.child({ ...this.runFields(root), model }).debug(
-        { event: "model_request", promptLength, messages: prompt.map((m) => ({ role: m.getType(), content: truncate(messageText(m)) })) },
+      logger.child({ ...this.runFields(root), model: call.model }).debug(
+        { event: "model_request", promptLength, messages: call.messages.map((m) => ({ role: m.getType(), content: truncate(messageText(m)) })) },
         "model request",
       );
     }
+    return run;
   }
 
-  modelToken(token: string, runId: string): void {
-    const run = this.runs.get(runId);
-    if (!run?.model || run.model.firstTokenAt !== undefined || token === "") return;
+  /** A chunk with text arrived; the first one is the time to first token. */
+  modelToken(run: RunRecord): void {
+    if (!run.model || run.model.firstTokenAt !== undefined) return;
     run.model.firstTokenAt = now();
     const seconds = (run.model.firstTokenAt - run.startedAt) / 1000;
     this.metrics.timeToFirstToken.observe({ model: run.model.model }, seconds);
     run.span?.addEvent("first_token", { "time_to_first_token_ms": Math.round(seconds * 1000) });
   }
 
-  modelEnd(output: LLMResult, runId: string, logger: Logger): void {
-    const run = this.runs.get(runId);
-    if (!run?.model) return;
-    this.runs.delete(runId);
-    const generation: unknown = output.generations[0]?.[0];
-    const text = isRecord(generation) ? (str(generation.text) ?? "") : "";
-    const message = isRecord(generation) && isRecord(generation.message) ? generation.message : {};
-    const usage = isRecord(message.usage_metadata) ? message.usage_metadata : {};
-    const legacy = isRecord(output.llmOutput?.tokenUsage) ? output.llmOutput.tokenUsage : {};
-    const input = num(usage.input_tokens) ?? num(legacy.promptTokens);
-    const outputTokens = num(usage.output_tokens) ?? num(legacy.completionTokens);
+  /** The model call answered. */
+  endModelCall(run: RunRecord, result: ModelCallEnd, logger: Logger): void {
+    if (!run.model) return;
+    this.openModelCalls -= 1;
+    const { inputTokens: input, outputTokens } = result;
     const span = run.span;
-    span?.setAttribute(A.responseLength, text.length);
+    span?.setAttribute(A.responseLength, result.text.length);
     if (input !== undefined) span?.setAttributes({ [A.tokensInput]: input, [A.genAiInputTokens]: input });
     if (outputTokens !== undefined) span?.setAttributes({ [A.tokensOutput]: outputTokens, [A.genAiOutputTokens]: outputTokens });
     if (input !== undefined && outputTokens !== undefined) span?.setAttribute(A.tokensTotal, input + outputTokens);
     span?.setStatus({ code: SpanStatusCode.OK });
     span?.end();
+    run.model = undefined;
     if (logger.isLevelEnabled("debug")) {
-      logger.child({ ...this.runFields(this.runs.get(run.rootId)), model: run.model.model }).debug(
-        { event: "model_response", responseLength: text.length, answer: truncate(text), inputTokens: input, outputTokens },
+      const root = run.rootId !== undefined ? this.runs.get(run.rootId) : undefined;
+      logger.child({ ...this.runFields(root), model: run.name }).debug(
+        { event: "model_response", responseLength: result.text.length, answer: truncate(result.text), inputTokens: input, outputTokens },
         "model response",
       );
     }
   }
 
-  modelError(error: unknown, runId: string): void {
-    const run = this.runs.get(runId);
-    if (!run) return;
-    this.runs.delete(runId);
-    // The client's own error (e.g. ResponseError) before the node maps it to a code.
+  /** The model call failed; `type` names the client's own error (e.g. ResponseError) before the node maps it to a code. */
+  failModelCall(run: RunRecord, error: unknown): void {
+    if (!run.model) return;
+    this.openModelCalls -= 1;
+    run.model = undefined;
     failSpan(run.span, error, isBrunoError(error) || !(error instanceof Error) ? errorType(error) : error.name);
   }
 }

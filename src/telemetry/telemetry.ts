@@ -11,10 +11,9 @@ import { isBrunoError, isTimeoutError } from "../errors.js";
 import type { GenerateStreamEvent } from "../nodes/generate.js";
 import type { OllamaAdmin } from "../tools/ollamaAdmin.js";
 import type { Resilience, ResilienceEvent } from "../tools/resilience.js";
-import { TelemetryCallbackHandler } from "./callbacks.js";
 import { createTelemetryLogger } from "./logging.js";
 import { addResilienceSource, createBrunoMetrics, type BrunoMetrics } from "./metrics.js";
-import { RunTracker, type RunInfo } from "./runs.js";
+import { RunTracker, type ModelCallEnd, type ModelCallStart, type RunInfo } from "./runs.js";
 import { defaultTracer } from "./tracing.js";
 
 export interface TelemetryOptions {
@@ -40,7 +39,7 @@ export class Telemetry {
   readonly metrics: BrunoMetrics;
   readonly tracer: Tracer;
   readonly logger: Logger;
-  /** @internal Runs followed by the callback handler. */
+  /** @internal Runs followed by the run and node wrappers and the generate node. */
   readonly tracker: RunTracker;
   private readonly watched = new WeakSet<Resilience>();
 
@@ -115,11 +114,6 @@ export class Telemetry {
     return instrumented;
   }
 
-  /** A LangChain callback handler reporting to this Telemetry; attach it to a compiled graph. */
-  callbackHandler(logger: Logger = this.logger): TelemetryCallbackHandler {
-    return new TelemetryCallbackHandler(() => ({ tracker: this.tracker, logger }));
-  }
-
   /** The graph run (id, thread) a node's config belongs to. */
   runInfo(config: RunnableConfig | undefined): RunInfo {
     return this.tracker.runInfo(config);
@@ -159,6 +153,21 @@ export class Telemetry {
   }
 
   /**
+   * Follows one model call (one attempt) of the node running under `config`: its span (a child
+   * of the node's), the time to its first token, its size and token counts, debug log lines of
+   * the request and the response. Call `token()` on each chunk with text, then `end` or `fail`.
+   */
+  modelCall(config: RunnableConfig | undefined, call: ModelCallStart, logger: Logger = this.logger): ModelCallObserver {
+    const tracker = this.tracker;
+    const run = tracker.startModelCall(config, call, logger);
+    return {
+      token: () => tracker.modelToken(run),
+      end: (result) => tracker.endModelCall(run, result, logger),
+      fail: (error) => tracker.failModelCall(run, error),
+    };
+  }
+
+  /**
    * Records what the generate node streams as custom events: fallbacks (metric and span event),
    * and retries, queue waits, circuit changes and skipped models as events of the node's span.
    */
@@ -183,6 +192,14 @@ export class Telemetry {
         break;
     }
   }
+}
+
+/** One model call followed by `Telemetry.modelCall`. */
+export interface ModelCallObserver {
+  /** A chunk with text arrived. */
+  token(): void;
+  end(result: ModelCallEnd): void;
+  fail(error: unknown): void;
 }
 
 /** Creates the Telemetry of a process or host; see `TelemetryOptions`. */

@@ -4,7 +4,6 @@
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { MemorySaver, type Checkpoint, type CheckpointMetadata } from "@langchain/langgraph";
-import type { ChannelVersions } from "@langchain/langgraph-checkpoint";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_DURABILITY, withDefaultDurability } from "../../src/graph/graph.js";
 import { GROUNDED_1, LOKI_DOCS, makeGraph, rejectionOf, threadMessages, TROUBLESHOOTING_QUERY } from "./helpers.js";
@@ -12,16 +11,16 @@ import { GROUNDED_1, LOKI_DOCS, makeGraph, rejectionOf, threadMessages, TROUBLES
 /** A MemorySaver that counts the checkpoints written. */
 class CountingSaver extends MemorySaver {
   puts = 0;
-  override async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions?: ChannelVersions): Promise<RunnableConfig> {
+  override async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata): Promise<RunnableConfig> {
     this.puts += 1;
-    return super.put(config, checkpoint, metadata, newVersions);
+    return super.put(config, checkpoint, metadata);
   }
 }
 
 const thread = (id: string) => ({ configurable: { thread_id: id } });
 
 describe("withDefaultDurability", () => {
-  it.each([
+  it.each<[string, Parameters<typeof withDefaultDurability>[0], string | undefined]>([
     ["no options", undefined, DEFAULT_DURABILITY],
     ["options without durability", { configurable: { thread_id: "t" } }, DEFAULT_DURABILITY],
     ["the caller's durability", { durability: "async" as const }, "async"],

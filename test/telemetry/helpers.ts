@@ -1,5 +1,6 @@
 /** Shared set-up of the telemetry tests: a graph on the Ollama-protocol server, captured logs, scraped metrics. */
 import { MemorySaver } from "@langchain/langgraph";
+import { afterEach } from "vitest";
 import { pino, type Logger } from "pino";
 import { loadConfig } from "../../src/config.js";
 import { createGenerationGraph, type GenerationGraph } from "../../src/graph/index.js";
@@ -108,4 +109,20 @@ export async function scrape(telemetry: Telemetry): Promise<Sample[]> {
 
 export function thread(id: string): { configurable: { thread_id: string } } {
   return { configurable: { thread_id: id } };
+}
+
+/**
+ * `setup` for a test file: every set-up opened through the returned function has its server
+ * closed after each test.
+ */
+export function setupPerTest(): (options?: Parameters<typeof setup>[0]) => Promise<Setup> {
+  const opened: Setup[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((s) => s.server.close()));
+  });
+  return async (options = {}) => {
+    const s = await setup(options);
+    opened.push(s);
+    return s;
+  };
 }

@@ -6,20 +6,11 @@
 import { END, START, StateGraph, StateSchema } from "@langchain/langgraph";
 import { Registry, register } from "prom-client";
 import { z } from "zod";
-import { afterEach, describe, expect, it } from "vitest";
-import { ContextDocument, METRIC_NAMES as M, buildGenerationGraph, createTelemetry, isAllModelsFailedError, loadConfig } from "../../src/index.js";
-import { DOCS, QUERY, parseMetrics, scrape, series, setup, thread, type Setup } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { ContextDocument, METRIC_NAMES as M, buildGenerationGraph, createTelemetry, instrumentRuns, isAllModelsFailedError, loadConfig } from "../../src/index.js";
+import { DOCS, QUERY, parseMetrics, scrape, series, setupPerTest, thread } from "./helpers.js";
 
-const opened: Setup[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((s) => s.server.close()));
-});
-
-async function open(options: Parameters<typeof setup>[0] = {}): Promise<Setup> {
-  const s = await setup(options);
-  opened.push(s);
-  return s;
-}
+const open = setupPerTest();
 
 const ANSWER = "Raise the memory limit of the ingester StatefulSet [1].";
 
@@ -252,18 +243,24 @@ describe("the graph embedded as a subgraph node of a parent agent", () => {
 });
 
 describe("a graph compiled by the host (buildGenerationGraph)", () => {
-  it("reports node and run metrics once the telemetry's callback handler is attached", async () => {
+  it("reports node and model metrics as compiled, and run metrics once wrapped with instrumentRuns", async () => {
     const s = await open();
-    s.server.scriptFor("sre-agent:v1.0", { content: ANSWER });
+    s.server.scriptFor("sre-agent:v1.0", { content: ANSWER }, { content: ANSWER });
     const telemetry = createTelemetry({ logger: s.logs.logger });
-    const graph = buildGenerationGraph({ config: loadConfig({ env: { OLLAMA_HOST: s.server.url, BRUNO_RETRY_ATTEMPTS: "1" } }), telemetry })
-      .compile()
-      .withConfig({ callbacks: [telemetry.callbackHandler()] });
-    await graph.invoke({ query: QUERY, documents: DOCS });
-    const samples = await scrape(telemetry);
-    expect(series(samples, M.runs)).toEqual({ "error_type=none,outcome=answered,query_type=troubleshooting": 1 });
+    const compiled = buildGenerationGraph({ config: loadConfig({ env: { OLLAMA_HOST: s.server.url, BRUNO_RETRY_ATTEMPTS: "1" } }), telemetry }).compile();
+    await compiled.invoke({ query: QUERY, documents: DOCS });
+    let samples = await scrape(telemetry);
+    expect(series(samples, M.runs)).toEqual({});
     expect(series(samples, `${M.nodeDuration}_count`)).toMatchObject({ "node=generate": 1 });
     expect(series(samples, `${M.generationDuration}_count`)).toEqual({ "model=sre-agent:v1.0": 1 });
+
+    const graph = instrumentRuns(compiled, telemetry);
+    await graph.invoke({ query: QUERY, documents: DOCS });
+    samples = await scrape(telemetry);
+    expect(series(samples, M.runs)).toEqual({ "error_type=none,outcome=answered,query_type=troubleshooting": 1 });
+    expect(series(samples, `${M.nodeDuration}_count`)).toMatchObject({ "node=generate": 2 });
+    expect(s.logs.lines().filter((l) => l.event === "run_completed")).toHaveLength(1);
+    expect(telemetry.tracker.size).toBe(0);
   });
 });
 

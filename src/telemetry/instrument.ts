@@ -1,0 +1,29 @@
+/**
+ * Wrappers that report a graph's nodes to `Telemetry` without LangChain callbacks: a node's
+ * duration, span and what its update tells (see `RunTracker`).
+ */
+import type { RunnableConfig } from "@langchain/core/runnables";
+import type { Logger } from "pino";
+import type { Telemetry } from "./telemetry.js";
+
+/** Where a wrapped node reports; resolved per call, so building a graph stays free. */
+export type TelemetryTarget = () => { telemetry: Telemetry; logger: Logger };
+
+/** `fn`, reporting each execution as the node `name`: duration, span, and its update's facts. */
+export function instrumentNode<S, C extends RunnableConfig, U>(name: string, target: TelemetryTarget, fn: (state: S, config: C) => Promise<U>): (state: S, config: C) => Promise<U> {
+  const instrumented = async (state: S, config: C): Promise<U> => {
+    const { telemetry, logger } = target();
+    const node = telemetry.tracker.startNode(config, name, state);
+    let update: U;
+    try {
+      update = await fn(state, config);
+    } catch (error) {
+      telemetry.tracker.failNode(node, error);
+      throw error;
+    }
+    telemetry.tracker.endNode(node, update, logger);
+    return update;
+  };
+  Object.defineProperty(instrumented, "name", { value: fn.name || name });
+  return instrumented;
+}
