@@ -6,7 +6,7 @@
  *   node --cpu-prof --cpu-prof-dir bench/out/prof/graph --import tsx bench/profile.ts --client graph --turns 300 --window bench/out/prof/graph.json
  *   npx tsx bench/profile-summary.ts bench/out/prof/graph/*.cpuprofile --window bench/out/prof/graph.json --per 300
  *
- * `--client`: `graph` (no checkpointer), `nohandler` (the graph compiled without the telemetry handler), `memory` / `sqlite` (one thread: `--warmup` turns deep
+ * `--client`: `graph` (no checkpointer), `compiled` (`buildGenerationGraph().compile()`, no run wrapper), `memory` / `sqlite` (one thread: `--warmup` turns deep
  * before the `--turns` measured ones), or `bare` (ChatOllama replaying the graph's request).
  * `--first-token-ms`, `--token-ms`, `--tokens`: the synthetic model (default 0 ms × 100 tokens).
  */
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
         run = () => graph.invoke(INPUT);
         break;
       }
-      case "nohandler": {
+      case "compiled": {
         const graph = buildGenerationGraph({ config: benchConfig(syn.url) }).compile();
         run = () => graph.invoke(INPUT);
         break;

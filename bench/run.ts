@@ -127,7 +127,7 @@ function runEmbeddedBench(): Promise<EmbeddedRun> {
   const models = fileURLToPath(new URL("../../shared/models/", import.meta.url));
   const command = "npm run bench:embedded (bench/embedded.ts)";
   const note =
-    "bench/embedded.ts covers tokens per second of node-llama-cpp driven directly (1, 2 and default threads) vs the graph's ChatLlamaCpp on the tiny GGUF models; it does not time the model load";
+    "bench/embedded.ts: tokens per second, model load and cold first token of node-llama-cpp driven directly (1, 2 and default threads) vs the graph's ChatLlamaCpp, on the tiny GGUF models";
   if (!existsSync(script) || !existsSync(models)) return Promise.resolve({ ran: false, note: `${note}; skipped: ${existsSync(script) ? models : script} is missing`, command });
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ["--import", "tsx", script, "--runs", quick ? "1" : "3", "--tokens", quick ? "64" : "256", "--seconds", quick ? "5" : "10"], { stdio: ["ignore", "pipe", "inherit"] });
