@@ -122,6 +122,22 @@ describe("the model download", () => {
     await expect(ensureModelFile(DEFAULT_EMBEDDED_MODEL_URI, { cacheDir: cache, hfEndpoint: offline })).resolves.toBe(target);
   });
 
+  it("a cache folder given as ~/… is the same folder for the download and for the lookup", async () => {
+    const home = await tempDir();
+    const previous = process.env.HOME;
+    process.env.HOME = home;
+    try {
+      const target = join(home, "models", cachedModelPath(DEFAULT_EMBEDDED_MODEL_URI, "."));
+      await mkdir(join(home, "models"), { recursive: true });
+      await copyFile(RANDOM, target);
+      const offline = `http://127.0.0.1:${await closedPort()}/`;
+      await expect(ensureModelFile(DEFAULT_EMBEDDED_MODEL_URI, { cacheDir: "~/models", hfEndpoint: offline })).resolves.toBe(target);
+      expect(createEmbeddedModelFiles({ catalog: DEFAULT_CATALOG, cacheDir: "~/models" }).fileFor("sre-agent:v1.0")).toBe(target);
+    } finally {
+      process.env.HOME = previous;
+    }
+  });
+
   it("offline: fails fast with a ModelFileError that says how to use a local file", async () => {
     const cache = await tempDir();
     const offline = `http://127.0.0.1:${await closedPort()}/`;

@@ -1,9 +1,9 @@
 import { mkdir, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { ModelFileError } from "../../errors.js";
-import { nodeLlamaCpp } from "./engine.js";
-import { checkModelFile, isModelUri, isUsableModelFile } from "./modelFile.js";
+import { abortable, nodeLlamaCpp } from "./engine.js";
+import { checkModelFile, expandPath, isModelUri, isUsableModelFile } from "./modelFile.js";
 
 /**
  * The model the embedded engine downloads when no GGUF file is configured: Llama 3.2 1B
@@ -17,6 +17,11 @@ export const DEFAULT_HF_ENDPOINT = "https://huggingface.co/";
 /** Where downloaded models live when `BRUNO_MODEL_CACHE` is unset. */
 export function defaultModelCacheDir(): string {
   return join(homedir(), ".cache", "bruno", "models");
+}
+
+/** The model cache folder of a setting (`~` expanded, made absolute), or the default one. */
+export function modelCacheDir(setting?: string): string {
+  return setting ? expandPath(setting) : defaultModelCacheDir();
 }
 
 /** The file a model URI is downloaded to, and found at afterwards, inside `cacheDir`. */
@@ -155,10 +160,10 @@ async function download(uri: string, target: string, options: EnsureModelOptions
   };
   armStall();
   try {
-    const downloader = await abortableStep(
+    const downloader = await abortable(
       createModelDownloader({
         modelUri: uri,
-        dirPath: options.cacheDir ?? defaultModelCacheDir(),
+        dirPath: dirname(target),
         fileName: basename(target),
         showCliProgress: false,
         skipExisting: true,
@@ -194,24 +199,6 @@ async function download(uri: string, target: string, options: EnsureModelOptions
   }
 }
 
-function abortableStep<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
 /**
  * A usable local GGUF file for a path or a model URI. A path is checked (it must exist and be a
  * GGUF file). A URI (`hf:owner/repo/file.gguf`, `https://…`) is looked up in the cache first,
@@ -221,7 +208,7 @@ function abortableStep<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> 
  */
 export async function ensureModelFile(uriOrPath: string, options: EnsureModelOptions = {}): Promise<string> {
   if (!isModelUri(uriOrPath)) return checkModelFile(uriOrPath);
-  const cacheDir = options.cacheDir ?? defaultModelCacheDir();
+  const cacheDir = modelCacheDir(options.cacheDir);
   const target = cachedModelPath(uriOrPath, cacheDir);
   if (await isUsableModelFile(target)) return target;
   try {

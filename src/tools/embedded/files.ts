@@ -1,6 +1,6 @@
 import type { BrunoConfig } from "../../config.js";
 import { findModel, type ModelCatalog } from "../catalog.js";
-import { cachedModelPath, DEFAULT_EMBEDDED_MODEL_URI, defaultModelCacheDir } from "./download.js";
+import { cachedModelPath, DEFAULT_EMBEDDED_MODEL_URI, modelCacheDir } from "./download.js";
 import { expandPath, isModelUri } from "./modelFile.js";
 
 /** Which GGUF file plays each logical model of the catalog on the embedded engine. */
@@ -27,7 +27,7 @@ export interface EmbeddedModelFilesOptions {
  * cache); otherwise, when no catalog model names a file, the default model in the cache.
  */
 export function createEmbeddedModelFiles(options: EmbeddedModelFilesOptions): EmbeddedModelFiles {
-  const cacheDir = options.cacheDir ? expandPath(options.cacheDir) : defaultModelCacheDir();
+  const cacheDir = modelCacheDir(options.cacheDir);
   const local = (ref: string) => (isModelUri(ref) ? cachedModelPath(ref, cacheDir) : expandPath(ref));
   if (options.modelPath) {
     const single = expandPath(options.modelPath);
