@@ -24,7 +24,7 @@ import { load, machine, now } from "./lib/fixtures.js";
 import { bytes, ms, num, pct, ppp, ratio, table } from "./lib/format.js";
 import { CHECKPOINT_VARIANTS, type CheckpointVariant } from "./lib/savers.js";
 import type { MemoryKind } from "./memory-child.js";
-import { makeProfile, SyntheticOllama, type ModelProfile } from "./lib/synthetic.js";
+import { makeProfile, SyntheticOllama } from "./lib/synthetic.js";
 import { breakdownJson, runBreakdown, type BreakdownResult } from "./sections/breakdown.js";
 import { cacheJson, runCache, type CacheResult } from "./sections/cache.js";
 import { checkpointsJson, runCheckpoints, type CheckpointResult } from "./sections/checkpoints.js";

@@ -10,6 +10,6 @@ export { createOllamaChatModelFactory, type ChatModelFactory, type ChatModelRequ
 export * from "./tools/embedded/index.js";
 export { GENERATION_PROFILES, profileFor, type GenerationProfile } from "./tools/generationProfiles.js";
 export { parseGenerationInput } from "./nodes/classify.js";
-export { createLogger } from "./tools/logger.js";
+export { createTelemetryLogger as createLogger } from "./telemetry/logging.js";
 export * from "./telemetry/index.js";
 export { graphDeps } from "./graph/deps.js";

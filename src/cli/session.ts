@@ -79,7 +79,6 @@ export async function runTurn(graph: GenerationGraph, input: GenerationInput, op
       }
     } else if (render) {
       const update = event[1];
-      const gen = update.generate;
       const repair = update.validateCitations;
       const invalid = repair?.invalidMarkers as number[] | undefined;
       if (repair?.repairRound && invalid && invalid.length > 0) {

@@ -1,5 +1,5 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { isBrunoError, type BrunoError } from "../errors.js";
+import type { BrunoError } from "../errors.js";
 import type { GenerationInput, GenerationResult } from "./state.js";
 
 /** One item of a batch: its answer, or the error it failed with. */
@@ -32,7 +32,7 @@ export async function generateBatch(graph: Invokable, inputs: readonly Generatio
       try {
         item = { ok: true, result: await graph.invoke(inputs[i] as GenerationInput, options.config) };
       } catch (error) {
-        item = { ok: false, error: isBrunoError(error) || error instanceof Error ? error : new Error(String(error)) };
+        item = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
       }
       items[i] = item;
       options.onItem?.(i, item);

@@ -3,7 +3,7 @@ import { loadConfig, type BrunoConfig } from "../config.js";
 import type { ModelCatalog } from "../tools/catalog.js";
 import { createOllamaChatModelFactory, type ChatModelFactory } from "../tools/chatModels.js";
 import { systemClock, type Clock } from "../tools/clock.js";
-import type { Logger } from "../tools/logger.js";
+import type { Logger } from "pino";
 import { createOllamaAdmin, type OllamaAdmin } from "../tools/ollamaAdmin.js";
 import { createEmbeddedProvider } from "../tools/embedded/provider.js";
 import { Resilience } from "../tools/resilience.js";

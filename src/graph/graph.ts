@@ -33,11 +33,16 @@ export function routeAfterValidate(state: GenerationStateType): "generate" | typ
   return (state.invalidMarkers ?? []).length > 0 ? "generate" : END;
 }
 
-function buildWith(deps: () => GenerationDeps) {
-  const target: TelemetryTarget = () => {
+/** Where a graph's nodes and runs report: its deps' telemetry and logger, resolved per call. */
+function telemetryTarget(deps: () => GenerationDeps): TelemetryTarget {
+  return () => {
     const d = deps();
     return { telemetry: d.telemetry, logger: d.logger };
   };
+}
+
+function buildWith(deps: () => GenerationDeps) {
+  const target = telemetryTarget(deps);
   return new StateGraph({ state: GenerationState, input: GenerationInput, output: GenerationOutput })
     .addNode("classify", instrumentNode("classify", target, createClassifyNode(deps)))
     .addNode("selectModel", instrumentNode("selectModel", target, createSelectModelNode(deps)))
@@ -80,7 +85,7 @@ export function createGenerationGraph(options: GenerationGraphOptions = {}) {
   guardRuns(compiled, {
     lock: options.checkpointer ? (options.threadLock ?? new InProcessThreadLock()) : undefined,
     waitMs: () => deps().config.timeouts.threadWaitMs,
-    telemetry: () => ({ telemetry: deps().telemetry, logger: deps().logger }),
+    telemetry: telemetryTarget(deps),
     name: GRAPH_NAME,
   });
   return compiled;
@@ -153,17 +158,15 @@ export function guardRuns<G extends Streamable>(graph: G, options: GuardOptions)
   const original = graph.stream.bind(graph) as (input: unknown, options?: StreamOptions) => Promise<AsyncIterable<unknown>>;
   const guarded = async (input: unknown, runOptions?: StreamOptions) => {
     const signal = runOptions?.signal;
-    const threadId = runOptions?.configurable?.thread_id;
-    const release =
-      options.lock && (typeof threadId === "string" || typeof threadId === "number")
-        ? await options.lock.acquire(String(threadId), { timeoutMs: options.waitMs(), signal })
-        : () => undefined;
+    const rawThreadId = runOptions?.configurable?.thread_id;
+    const threadId = typeof rawThreadId === "string" || typeof rawThreadId === "number" ? String(rawThreadId) : undefined;
+    const release = options.lock && threadId !== undefined ? await options.lock.acquire(threadId, { timeoutMs: options.waitMs(), signal }) : () => undefined;
     const target = options.telemetry?.();
     const runId = typeof runOptions?.runId === "string" ? runOptions.runId : randomUUID();
     const run = target?.telemetry.tracker.startRun({
       runId,
       name: typeof runOptions?.runName === "string" ? runOptions.runName : (options.name ?? GRAPH_NAME),
-      threadId: typeof threadId === "string" || typeof threadId === "number" ? String(threadId) : undefined,
+      threadId,
     });
     const end = (error: unknown) => {
       if (run && target) target.telemetry.tracker.endRun(run, error, target.logger);

@@ -1,5 +1,5 @@
 import type { BaseMessage, StoredMessage } from "@langchain/core/messages";
-import { MessagesValue, ReducedValue, StateSchema, UntrackedValue } from "@langchain/langgraph";
+import { ReducedValue, StateSchema, UntrackedValue } from "@langchain/langgraph";
 import { messagesStateReducer, type Messages } from "@langchain/langgraph";
 import { z } from "zod";
 
@@ -310,6 +310,11 @@ export interface GenerationResult {
   grounding: GroundingSummary;
   warnings: string[];
   usage: Usage;
+}
+
+/** The documents the prompt holds: the top-ranked `documentsUsed` of the turn's documents (all of them before buildPrompt ran). */
+export function documentsInPrompt(state: Pick<GenerationStateType, "documents" | "documentsUsed">): ContextDocument[] {
+  return (state.documents ?? []).slice(0, state.documentsUsed);
 }
 
 /** Picks the output contract out of a full state (as the "values" stream yields it). */

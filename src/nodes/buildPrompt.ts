@@ -8,6 +8,7 @@ import { findModel } from "../tools/catalog.js";
 import { stripInvalidCitations } from "../tools/citations.js";
 import { profileFor } from "../tools/generationProfiles.js";
 import { fitContext, TOKENS_PER_MESSAGE } from "../tools/tokens.js";
+import { messageText } from "../tools/usage.js";
 
 /** Context window used for a model neither the catalog nor the server describes. */
 export const DEFAULT_NUM_CTX = 8192;
@@ -21,10 +22,6 @@ export function recentHistory(messages: readonly BaseMessage[], turns: number): 
   return messages.slice(-2 * turns).map((m) =>
     m.getType() === "ai" && typeof m.content === "string" ? new AIMessage({ content: stripInvalidCitations(m.content, 0), id: m.id }) : m,
   );
-}
-
-function textOf(message: BaseMessage): string {
-  return typeof message.content === "string" ? message.content : JSON.stringify(message.content);
 }
 
 /**
@@ -61,12 +58,12 @@ export function createBuildPromptNode(getDeps: () => GenerationDeps) {
     const fixed = await buildAnswerMessages({ ...base, documents: [], history: [] });
     const historyTurns: number[] = [];
     for (let i = 0; i < history.length; i += 2) {
-      historyTurns.push(history.slice(i, i + 2).reduce((n, m) => n + tokens(textOf(m)), 0));
+      historyTurns.push(history.slice(i, i + 2).reduce((n, m) => n + tokens(messageText(m)), 0));
     }
     const budget = fitContext({
       numCtx,
       reserveOutput: profile.maxTokens,
-      fixedTokens: fixed.reduce((n, m) => n + tokens(textOf(m)), 0),
+      fixedTokens: fixed.reduce((n, m) => n + tokens(messageText(m)), 0),
       documentTokens: documents.map((d) => tokens(formatDocuments([d]))),
       historyTokens: historyTurns,
     });
@@ -94,13 +91,13 @@ export function createBuildPromptNode(getDeps: () => GenerationDeps) {
       warnings.push(`left ${historyTurns.length - budget.historyKept} earlier turn(s) of the conversation out of the prompt to fit ${model}'s context`);
     }
     const promptMessages = await buildAnswerMessages({ ...base, documents: kept, history: keptHistory });
-    deps.telemetry.runLogger(deps.logger, config, { model, queryType: state.queryType }).debug({ event: "prompt_built", numCtx, estimatedTokens: budget.totalTokens, documents: kept.length, droppedDocuments: documents.length - kept.length }, "prompt built");
+    deps.telemetry.runDebug(deps.logger, config, { model, queryType: state.queryType }, { event: "prompt_built", numCtx, estimatedTokens: budget.totalTokens, documents: kept.length, droppedDocuments: documents.length - kept.length }, "prompt built");
     return {
       promptMessages: mapChatMessagesToStoredMessages(promptMessages),
       promptModel: model,
       numCtx,
       documentsUsed: kept.length,
-      promptChars: promptMessages.reduce((n, m) => n + textOf(m).length, 0),
+      promptChars: promptMessages.reduce((n, m) => n + messageText(m).length, 0),
       fitWarnings: warnings,
     };
   };

@@ -53,7 +53,7 @@ export function createClassifyNode(getDeps: () => GenerationDeps) {
       deps.config.limits,
     );
     const result = classifyQuery(input.query, input.queryType);
-    deps.telemetry.runLogger(deps.logger, config).debug({ event: "classified", queryType: result.queryType, complexity: result.complexity, requiresCode: result.requiresCode, matched: result.matched }, "query classified");
+    deps.telemetry.runDebug(deps.logger, config, {}, { event: "classified", queryType: result.queryType, complexity: result.complexity, requiresCode: result.requiresCode, matched: result.matched }, "query classified");
     return {
       queryType: result.queryType,
       complexity: result.complexity,

@@ -2,7 +2,7 @@ import { AIMessage, HumanMessage, mapStoredMessagesToChatMessages, type AIMessag
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { AllModelsFailedError, BrunoError, GenerationError, TimeoutError, isBrunoError, isFallbackWorthy, type ModelFailure } from "../errors.js";
 import type { GenerationDeps } from "../graph/deps.js";
-import { EMPTY_USAGE, type Generation, type GenerationStateType, type GenerationUpdate, type ModelAttempt } from "../graph/state.js";
+import { documentsInPrompt, EMPTY_USAGE, type Generation, type GenerationStateType, type GenerationUpdate, type ModelAttempt } from "../graph/state.js";
 import { buildRepairInstruction } from "../prompts/index.js";
 import { DEFAULT_NUM_CTX } from "./buildPrompt.js";
 import { StreamDeadline } from "../tools/deadline.js";
@@ -23,7 +23,7 @@ export type GenerateStreamEvent =
 async function messagesFor(state: GenerationStateType): Promise<BaseMessage[]> {
   const base = mapStoredMessagesToChatMessages(state.promptMessages ?? []);
   if ((state.repairRound ?? 0) === 0 || !state.generation) return base;
-  const instruction = await buildRepairInstruction(state.invalidMarkers ?? [], state.documentsUsed ?? (state.documents ?? []).length);
+  const instruction = await buildRepairInstruction(state.invalidMarkers ?? [], documentsInPrompt(state).length);
   return [...base, new AIMessage(state.generation.text), new HumanMessage(instruction)];
 }
 
@@ -54,9 +54,9 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
       config.writer?.(event);
       deps.telemetry.recordStreamEvent(config, event);
     };
-    const documents = (state.documents ?? []).slice(0, state.documentsUsed ?? (state.documents ?? []).length);
-    const usedDocuments = documents.length;
-    const traced = modelCallTraceConfig({ model, profile, numCtx: state.numCtx ?? DEFAULT_NUM_CTX, seed: deps.config.seed, attempt: index + 1, repairRound, documents });
+    const documents = documentsInPrompt(state);
+    const numCtx = state.numCtx ?? DEFAULT_NUM_CTX;
+    const traced = modelCallTraceConfig({ model, profile, numCtx, seed: deps.config.seed, attempt: index + 1, repairRound, documents });
     const requestDeadline = (state.startedAt ?? deps.clock.now()) + deps.config.timeouts.requestMs;
     const messages = await messagesFor(state);
 
@@ -78,13 +78,13 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
         const chatModel = deps.chatModelFactory({
           model,
           profile,
-          numCtx: state.numCtx ?? DEFAULT_NUM_CTX,
+          numCtx,
           seed: deps.config.seed,
           signal: deadline.signal,
         });
         observed = deps.telemetry.modelCall(
           config,
-          { model, messages, temperature: profile.temperature, maxTokens: profile.maxTokens, numCtx: state.numCtx ?? DEFAULT_NUM_CTX, documents: usedDocuments },
+          { model, messages, temperature: profile.temperature, maxTokens: profile.maxTokens, numCtx, documents: documents.length },
           deps.logger,
         );
         const stream = await chatModel.stream(messages, {
@@ -135,7 +135,7 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
     }
 
     const useCache = cacheable(deps.config.cache.mode, profile, deps.config.seed);
-    const cacheKey = useCache ? responseCacheKey(model, messages, profile, state.numCtx ?? DEFAULT_NUM_CTX, deps.config.seed) : undefined;
+    const cacheKey = useCache ? responseCacheKey(model, messages, profile, numCtx, deps.config.seed) : undefined;
     if (cacheKey) {
       const cached = await deps.responseCache.lookup(cacheKey.prompt, cacheKey.llmKey);
       log.info({ event: cached ? "cache_hit" : "cache_miss", cache: "response" }, cached ? "cache hit" : "cache miss");

@@ -50,7 +50,7 @@ export function createSelectModelNode(getDeps: () => GenerationDeps) {
     const skippedAttempts: ModelAttempt[] = skipped.map((tag) => ({ model: tag, outcome: "skipped", code: "MODEL_NOT_FOUND", message: `not installed on ${host}` }));
     const warnings = skipped.map((tag) => `${tag} is not installed on ${host} (${pullHint(tag)}); trying ${chosen} instead`);
     const reason = skipped.length > 0 ? `${preferred.reason}; ${skipped.join(", ")} not installed` : preferred.reason;
-    deps.telemetry.runLogger(deps.logger, config, { queryType: state.queryType }).debug({ event: "model_selected", preferred: preferred.tag, chain, reason }, "model selected");
+    deps.telemetry.runDebug(deps.logger, config, { queryType: state.queryType }, { event: "model_selected", preferred: preferred.tag, chain, reason }, "model selected");
     return {
       selection: { preferred: preferred.tag, chain, reason },
       modelIndex: 0,

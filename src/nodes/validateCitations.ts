@@ -1,7 +1,8 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import type { Logger } from "pino";
 import { GenerationError } from "../errors.js";
 import type { GenerationDeps } from "../graph/deps.js";
-import type { Citation, GenerationStateType, GenerationUpdate } from "../graph/state.js";
+import { documentsInPrompt, type Citation, type GenerationStateType, type GenerationUpdate } from "../graph/state.js";
 import { OllamaEmbeddings } from "@langchain/ollama";
 import { abortableFetch } from "../tools/chatModels.js";
 import { checkCitations, stripInvalidCitations } from "../tools/citations.js";
@@ -29,6 +30,7 @@ async function refine(
   grounding: GroundingResult,
   options: { threshold: number; query: string },
   signal: AbortSignal | undefined,
+  log: Logger,
 ): Promise<{ grounding: GroundingResult; warning?: string }> {
   const model = deps.config.grounding.embedModel;
   if (!model || !grounding.scored.some((s) => s.score)) return { grounding };
@@ -42,7 +44,7 @@ async function refine(
   } catch (error) {
     if (signal?.aborted) throw cancelled(signal.reason);
     const reason = timeout.aborted ? `no answer within ${deps.config.grounding.embedTimeoutMs} ms` : (error as Error).message;
-    deps.logger.warn({ event: "grounding_embedding_failed", model, reason }, "embedding refinement failed");
+    log.warn({ event: "grounding_embedding_failed", model, reason }, "embedding refinement failed");
     return { grounding, warning: `the embedding check with ${model} failed (${reason}); citation support comes from string checks only` };
   }
 }
@@ -57,12 +59,13 @@ export function createValidateCitationsNode(getDeps: () => GenerationDeps) {
     const deps = getDeps();
     const generation = state.generation;
     if (!generation) throw new GenerationError("no generation to validate; generate must run first");
-    const documents = (state.documents ?? []).slice(0, state.documentsUsed ?? (state.documents ?? []).length);
+    const documents = documentsInPrompt(state);
     const check = checkCitations(generation.text, documents);
     const repairRound = state.repairRound ?? 0;
+    const log = deps.telemetry.runLogger(deps.logger, config, { model: generation.model, queryType: state.queryType });
 
     if (check.invalid.length > 0 && repairRound < MAX_REPAIR_ROUNDS) {
-      deps.telemetry.runLogger(deps.logger, config, { model: generation.model, queryType: state.queryType }).info({ event: "citation_repair", invalid: check.invalid, documents: documents.length }, "invalid citations, asking for a repair");
+      log.info({ event: "citation_repair", invalid: check.invalid, documents: documents.length }, "invalid citations, asking for a repair");
       return { repairRound: repairRound + 1, invalidMarkers: check.invalid };
     }
 
@@ -84,7 +87,7 @@ export function createValidateCitationsNode(getDeps: () => GenerationDeps) {
     }
     // Every cited sentence scored against the document it cites (string checks, then embeddings if configured).
     const groundingOptions = { threshold: deps.config.grounding.threshold, query: state.query };
-    const refined = await refine(deps, groundAnswer(answer, documents, groundingOptions), groundingOptions, config.signal);
+    const refined = await refine(deps, groundAnswer(answer, documents, groundingOptions), groundingOptions, config.signal, log);
     const grounding = refined.grounding;
     const citations: Citation[] = [...grounding.citations, ...stripped];
     if (documents.length > 0 && !citations.some((c) => c.valid)) {
@@ -93,7 +96,7 @@ export function createValidateCitationsNode(getDeps: () => GenerationDeps) {
     if (refined.warning) warnings.push(refined.warning);
     warnings.push(...grounding.warnings);
     if (grounding.summary.checkedCitations > 0 || grounding.summary.uncitedClaims > 0) {
-      deps.logger.info(
+      log.info(
         {
           event: "grounding",
           method: grounding.summary.method,

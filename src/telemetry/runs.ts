@@ -10,6 +10,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { SpanKind, SpanStatusCode, context, trace, type Attributes, type Span, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { isBrunoError } from "../errors.js";
+import { messageText } from "../tools/usage.js";
 import { truncate } from "./logging.js";
 import type { BrunoMetrics } from "./metrics.js";
 import { SPAN_ATTRIBUTES as A } from "./tracing.js";
@@ -80,11 +81,11 @@ interface ModelFacts {
   firstTokenAt?: number;
 }
 
-/** One followed run: the graph run, a node execution or a model call. */
-export interface RunRecord {
+/** One followed run: the graph run (`root`), a node execution (`node`) or a model call (`model`). */
+interface RunRecord {
+  /** The graph run's id; for a node or a model call, a label within its run. */
   id: string;
   rootId?: string;
-  kind: "root" | "node" | "model";
   name: string;
   startedAt: number;
   span?: Span;
@@ -96,12 +97,8 @@ export interface RunRecord {
 /** Most graph runs followed at once; beyond it the oldest are forgotten (runs whose end never came). */
 const MAX_TRACKED_RUNS = 10_000;
 
-function messageText(message: BaseMessage): string {
-  return typeof message.content === "string" ? message.content : JSON.stringify(message.content);
-}
-
 /** The run id a node's config carries, if its run is followed. */
-export function runIdOf(config: RunnableConfig | undefined): string | undefined {
+function runIdOf(config: RunnableConfig | undefined): string | undefined {
   return str(config?.configurable?.[RUN_ID_KEY]);
 }
 
@@ -178,7 +175,6 @@ export class RunTracker {
     const span = this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, context.active());
     const run: RunRecord = {
       id: runId,
-      kind: "root",
       name,
       startedAt: now(),
       span,
@@ -209,7 +205,6 @@ export class RunTracker {
     const node: RunRecord = {
       id: `${runId ?? "-"}:${name}`,
       ...(root ? { rootId: root.id } : {}),
-      kind: "node",
       name,
       startedAt: now(),
       span,
@@ -222,7 +217,6 @@ export class RunTracker {
   /** A node returned its update. */
   endNode(node: RunRecord, update: unknown, logger: Logger): void {
     this.closeNode(node);
-    this.metrics.nodeDuration.observe({ node: node.name }, (now() - node.startedAt) / 1000);
     this.observeNodeUpdate(node, isRecord(update) ? update : {}, logger);
     node.span?.end();
   }
@@ -230,11 +224,12 @@ export class RunTracker {
   /** A node threw. */
   failNode(node: RunRecord, error: unknown): void {
     this.closeNode(node);
-    this.metrics.nodeDuration.observe({ node: node.name }, (now() - node.startedAt) / 1000);
     failSpan(node.span, error);
   }
 
+  /** Records the node's duration and stops following it. */
   private closeNode(node: RunRecord): void {
+    this.metrics.nodeDuration.observe({ node: node.name }, (now() - node.startedAt) / 1000);
     const nodes = node.rootId !== undefined ? this.runs.get(node.rootId)?.root?.nodes : undefined;
     if (nodes?.get(node.name) === node) nodes.delete(node.name);
   }
@@ -353,7 +348,7 @@ export class RunTracker {
     const parent = node?.span ? trace.setSpan(context.active(), node.span) : context.active();
     const span = this.tracer.startSpan(`chat ${call.model}`, { kind: SpanKind.CLIENT, attributes }, parent);
     this.openModelCalls += 1;
-    const run: RunRecord = { id: `${node?.id ?? "-"}:model`, ...(root ? { rootId: root.id } : {}), kind: "model", name: call.model, startedAt: now(), span, model: { model: call.model } };
+    const run: RunRecord = { id: `${node?.id ?? "-"}:model`, ...(root ? { rootId: root.id } : {}), name: call.model, startedAt: now(), span, model: { model: call.model } };
     if (logger.isLevelEnabled("debug")) {
       logger.child({ ...this.runFields(root), model: call.model }).debug(
         { event: "model_request", promptLength, messages: call.messages.map((m) => ({ role: m.getType(), content: truncate(messageText(m)) })) },
@@ -394,7 +389,7 @@ export class RunTracker {
     }
   }
 
-  /** The model call failed; `type` names the client's own error (e.g. ResponseError) before the node maps it to a code. */
+  /** The model call failed; the span's `error.type` is the client's own error (e.g. ResponseError), before the node maps it to a code. */
   failModelCall(run: RunRecord, error: unknown): void {
     if (!run.model) return;
     this.openModelCalls -= 1;

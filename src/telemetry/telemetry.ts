@@ -119,6 +119,11 @@ export class Telemetry {
     return this.tracker.runInfo(config);
   }
 
+  /** A debug line on a run logger (see `runLogger`); builds no child logger when debug is off. */
+  runDebug(base: Logger, config: RunnableConfig | undefined, fields: Record<string, unknown>, line: Record<string, unknown>, message: string): void {
+    if (base.isLevelEnabled("debug")) this.runLogger(base, config, fields).debug(line, message);
+  }
+
   /** A child of `base` carrying the run's `runId` and `threadId`, plus `fields` (model, queryType…). */
   runLogger(base: Logger, config: RunnableConfig | undefined, fields: Record<string, unknown> = {}): Logger {
     return base.child({ ...this.runInfo(config), ...fields });

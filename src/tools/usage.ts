@@ -1,4 +1,4 @@
-import type { AIMessageChunk } from "@langchain/core/messages";
+import type { AIMessageChunk, BaseMessage } from "@langchain/core/messages";
 import type { Usage } from "../graph/state.js";
 
 const NS_PER_MS = 1e6;
@@ -21,7 +21,7 @@ export function usageFromMessage(message: AIMessageChunk | undefined, wallMs: nu
 }
 
 /** The text of a message's content, whether a string or content blocks. */
-export function messageText(message: AIMessageChunk | undefined): string {
+export function messageText(message: BaseMessage | undefined): string {
   if (!message) return "";
   const content = message.content;
   if (typeof content === "string") return content;

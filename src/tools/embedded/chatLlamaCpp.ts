@@ -6,6 +6,7 @@ import { basename } from "node:path";
 import type { ChatHistoryItem, LlamaChatResponse } from "node-llama-cpp";
 import { ContextOverflowError, GenerationError, isBrunoError, ModelNotFoundError } from "../../errors.js";
 import type { ChatModelFactory } from "../chatModels.js";
+import { messageText } from "../usage.js";
 import { nodeLlamaCpp, type EmbeddedEngine } from "./engine.js";
 import type { EmbeddedModelFiles } from "./files.js";
 
@@ -37,12 +38,6 @@ export interface ChatLlamaCppCallOptions extends BaseChatModelCallOptions {
   maxTokens?: number;
 }
 
-function textOf(message: BaseMessage): string {
-  const content = message.content;
-  if (typeof content === "string") return content;
-  return content.map((block) => (typeof block === "object" && block !== null && "text" in block && typeof block.text === "string" ? block.text : "")).join("");
-}
-
 function roleOf(message: BaseMessage): "system" | "user" | "model" {
   const type = message.getType();
   if (type === "system" || type === "developer") return "system";
@@ -62,7 +57,7 @@ function roleOf(message: BaseMessage): "system" | "user" | "model" {
  */
 export function toChatHistory(messages: readonly BaseMessage[]): ChatHistoryItem[] {
   const history: ChatHistoryItem[] = messages.map((message): ChatHistoryItem => {
-    const text = textOf(message);
+    const text = messageText(message);
     switch (roleOf(message)) {
       case "system":
         return { type: "system", text };

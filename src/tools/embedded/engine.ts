@@ -1,6 +1,6 @@
 import type { ChatWrapper, Llama, LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
 import { ModelFileError } from "../../errors.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "pino";
 import { checkModelFile, MODEL_FILE_HINT } from "./modelFile.js";
 
 /**

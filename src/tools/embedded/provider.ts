@@ -1,6 +1,6 @@
 import type { BrunoConfig } from "../../config.js";
 import type { ChatModelFactory } from "../chatModels.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "pino";
 import type { OllamaAdmin } from "../ollamaAdmin.js";
 import { createEmbeddedAdmin } from "./admin.js";
 import { createEmbeddedChatModelFactory } from "./chatLlamaCpp.js";
