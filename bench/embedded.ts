@@ -20,7 +20,9 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { getLlama, LlamaChat, LlamaLogLevel, type Llama } from "node-llama-cpp";
 import { ChatLlamaCpp } from "../src/tools/embedded/chatLlamaCpp.js";
+import { summarize } from "./lib/stats.js";
 import { DEFAULT_EMBEDDED_THREADS, disposeEmbeddedEngines, EmbeddedEngine } from "../src/tools/embedded/engine.js";
+import { wholeNumber } from "./lib/options.js";
 
 const MODELS_DIR = fileURLToPath(new URL("../../shared/models/", import.meta.url));
 const PROMPT = "Tell me a story about a little girl who finds a box in the park.";
@@ -45,14 +47,12 @@ const { values } = parseArgs({
     models: { type: "string", default: "llama-2-tiny-random.gguf,stories260K.gguf" },
   },
 });
-const maxTokens = Number(values.tokens);
-const runs = Number(values.runs);
-const capMs = Number(values.seconds) * 1000;
+const maxTokens = wholeNumber("tokens", values.tokens, 1);
+const runs = wholeNumber("runs", values.runs, 1);
+const capMs = wholeNumber("seconds", values.seconds, 1) * 1000;
 
 function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return summarize(xs).p50;
 }
 
 async function directRun(llama: Llama, file: string, threads: number | undefined): Promise<{ threads: number; rates: number[]; loadMs: number; coldFirstTokenMs: number }> {

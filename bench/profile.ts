@@ -10,16 +10,17 @@
  * before the `--turns` measured ones), or `bare` (ChatOllama replaying the graph's request).
  * `--first-token-ms`, `--token-ms`, `--tokens`: the synthetic model (default 0 ms × 100 tokens).
  */
-import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildGenerationGraph } from "../src/index.js";
 import { benchConfig, benchGraph, INPUT, memoryGraph, now } from "./lib/fixtures.js";
+import { createSaver, type Saver } from "./lib/savers.js";
 import { summarize } from "./lib/stats.js";
 import { makeProfile, SyntheticOllama } from "./lib/synthetic.js";
-import { bareReplay, captureGraphRequest } from "./sections/overhead.js";
+import { bareFor } from "./sections/overhead.js";
+import { wholeNumber } from "./lib/options.js";
 
 const { values } = parseArgs({
   options: {
@@ -34,17 +35,18 @@ const { values } = parseArgs({
 });
 
 async function main(): Promise<void> {
-  const profile = makeProfile({ loadMs: 0, firstTokenMs: Number(values["first-token-ms"]), tokenMs: Number(values["token-ms"]), tokens: Number(values.tokens) });
+  const profile = makeProfile({ loadMs: 0, firstTokenMs: wholeNumber("first-token-ms", values["first-token-ms"]), tokenMs: wholeNumber("token-ms", values["token-ms"]), tokens: wholeNumber("tokens", values.tokens, 1) });
   const syn = await SyntheticOllama.start(profile);
   const dir = mkdtempSync(join(tmpdir(), "bruno-prof-"));
+  let saver: Saver | undefined;
   try {
-    const turns = Number(values.turns);
-    const warmup = Number(values.warmup);
+    const turns = wholeNumber("turns", values.turns, 1);
+    const warmup = wholeNumber("warmup", values.warmup);
     let run: (i: number) => Promise<unknown>;
     switch (values.client) {
       case "bare": {
         const graph = benchGraph(syn.url);
-        const bare = await bareReplay(syn, await captureGraphRequest(syn, () => graph.invoke(INPUT)));
+        const bare = await bareFor(syn, graph);
         run = () => bare.model.invoke(bare.messages);
         break;
       }
@@ -64,7 +66,8 @@ async function main(): Promise<void> {
         break;
       }
       case "sqlite": {
-        const graph = benchGraph(syn.url, { checkpointer: SqliteSaver.fromConnString(join(dir, "profile.sqlite")) });
+        saver = createSaver("sqlite", join(dir, "profile.sqlite"));
+        const graph = benchGraph(syn.url, { checkpointer: saver.saver });
         run = () => graph.invoke(INPUT, { configurable: { thread_id: "profile" } });
         break;
       }
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${values.client} at ${profile.label}: ${turns} turns, p50 ${s.p50.toFixed(2)} ms, p95 ${s.p95.toFixed(2)} ms, mean ${s.mean.toFixed(2)} ms\n`);
   } finally {
     await syn.close();
+    saver?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

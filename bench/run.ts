@@ -32,6 +32,7 @@ import { concurrencyJson, runConcurrency, type ConcurrencyResult } from "./secti
 import { memoryJson, runMemory, type MemoryResult } from "./sections/memory.js";
 import { coldStartJson, overheadJson, runColdStart, runOverhead, type ColdStartResult, type OverheadResult } from "./sections/overhead.js";
 import { runStreaming, streamingJson, type StreamingResult } from "./sections/streaming.js";
+import { wholeNumber } from "./lib/options.js";
 
 const SECTIONS = ["breakdown", "overhead", "streaming", "concurrency", "cache", "checkpoints", "memory", "embedded"] as const;
 type Section = (typeof SECTIONS)[number];
@@ -53,15 +54,15 @@ const { values } = parseArgs({
 });
 
 const quick = values.quick;
-const tokens = Number(values.tokens);
+const tokens = wholeNumber("tokens", values.tokens, 1);
 /** The two models of the issue: instant, and 50 ms to the first token then 20 ms per token. */
 const FAST = makeProfile({ loadMs: 0, firstTokenMs: 0, tokenMs: 0, tokens });
-const SLOW = makeProfile({ loadMs: 0, firstTokenMs: Number(values["first-token-ms"]), tokenMs: Number(values["token-ms"]), tokens });
-const COLD = makeProfile({ loadMs: Number(values["load-ms"]), firstTokenMs: 0, tokenMs: 0, tokens });
+const SLOW = makeProfile({ loadMs: 0, firstTokenMs: wholeNumber("first-token-ms", values["first-token-ms"]), tokenMs: wholeNumber("token-ms", values["token-ms"]), tokens });
+const COLD = makeProfile({ loadMs: wholeNumber("load-ms", values["load-ms"]), firstTokenMs: 0, tokenMs: 0, tokens });
 /** Quick runs push 100 threads through a shorter answer (30 tokens, about 0.65 s), so the run takes about 20 s, not 70. */
 const CONCURRENCY_MODEL = quick ? makeProfile({ loadMs: 0, firstTokenMs: SLOW.firstTokenMs, tokenMs: SLOW.tokenMs, tokens: 30 }) : SLOW;
 
-const depth = Number(values.depth ?? (quick ? 200 : 1000));
+const depth = wholeNumber("depth", values.depth ?? (quick ? "200" : "1000"), 1);
 const plan = {
   mode: quick ? "quick" : "full",
   breakdown: quick ? { warmup: 5, iterations: 20 } : { warmup: 20, iterations: 200 },
@@ -81,15 +82,20 @@ const plan = {
   },
   memory: {
     kinds: ["none", "sqlite", "memory"] as MemoryKind[],
-    turns: Number(values["memory-turns"] ?? (quick ? 400 : 10_000)),
-    threads: Number(values["memory-threads"] ?? (quick ? 40 : 1000)),
+    turns: wholeNumber("memory-turns", values["memory-turns"] ?? (quick ? "400" : "10000"), 1),
+    threads: wholeNumber("memory-threads", values["memory-threads"] ?? (quick ? "40" : "1000"), 1),
     concurrency: 4,
     samples: quick ? 8 : 20,
   },
 };
 
 const only = new Set<Section>((values.only ? values.only.split(",") : SECTIONS.filter((s) => s !== "embedded" || values.embedded)).map((s) => s.trim() as Section));
-for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; one of ${SECTIONS.join(", ")}`);
+for (const s of only) {
+  if (!SECTIONS.includes(s)) {
+    process.stderr.write(`--only: unknown section '${s}'; the sections are ${SECTIONS.join(", ")}\n`);
+    process.exit(2);
+  }
+}
 
 const progress = (text: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)} load ${load().join(" ")}] ${text}\n`);
 
@@ -113,6 +119,21 @@ async function section<T>(name: Section, fn: () => Promise<T>): Promise<SectionR
     progress(`${name} FAILED: ${message}`);
     return { error: message, load: { start, end: load() }, wallMs: now() - t0 };
   }
+}
+
+/** What each section produced (absent when it did not run). */
+interface Runs {
+  breakdown?: SectionRun<BreakdownResult> | undefined;
+  overheadFast?: SectionRun<OverheadResult> | undefined;
+  overheadSlow?: SectionRun<OverheadResult> | undefined;
+  coldStart?: SectionRun<ColdStartResult> | undefined;
+  streamingFast?: SectionRun<StreamingResult> | undefined;
+  streamingSlow?: SectionRun<StreamingResult> | undefined;
+  concurrency?: SectionRun<ConcurrencyResult> | undefined;
+  cache?: SectionRun<CacheResult> | undefined;
+  checkpoints?: SectionRun<CheckpointResult[]> | undefined;
+  memory?: SectionRun<MemoryResult[]> | undefined;
+  embedded?: SectionRun<EmbeddedRun> | undefined;
 }
 
 interface EmbeddedRun {
@@ -149,19 +170,7 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const loadStart = load();
   const syn = await SyntheticOllama.start(FAST);
-  const runs: {
-    breakdown?: SectionRun<BreakdownResult> | undefined;
-    overheadFast?: SectionRun<OverheadResult> | undefined;
-    overheadSlow?: SectionRun<OverheadResult> | undefined;
-    coldStart?: SectionRun<ColdStartResult> | undefined;
-    streamingFast?: SectionRun<StreamingResult> | undefined;
-    streamingSlow?: SectionRun<StreamingResult> | undefined;
-    concurrency?: SectionRun<ConcurrencyResult> | undefined;
-    cache?: SectionRun<CacheResult> | undefined;
-    checkpoints?: SectionRun<CheckpointResult[]> | undefined;
-    memory?: SectionRun<MemoryResult[]> | undefined;
-    embedded?: SectionRun<EmbeddedRun> | undefined;
-  } = {};
+  const runs: Runs = {};
   try {
     runs.breakdown = await section("breakdown", () => runBreakdown(syn, FAST, plan.breakdown));
     runs.overheadFast = await section("overhead", () => runOverhead(syn, FAST, { ...plan.overheadFast, withMemorySaver: true }));
@@ -220,16 +229,7 @@ function wrap<T>(run: SectionRun<T> | undefined, toJson: (r: T) => unknown): unk
   return { load: run.load, wallMs: Math.round(run.wallMs), ...(run.error !== undefined ? { error: run.error } : {}), ...(run.result !== undefined ? { result: toJson(run.result) } : {}) };
 }
 
-function evaluate(runs: {
-  overheadFast?: SectionRun<OverheadResult> | undefined;
-  overheadSlow?: SectionRun<OverheadResult> | undefined;
-  streamingFast?: SectionRun<StreamingResult> | undefined;
-  streamingSlow?: SectionRun<StreamingResult> | undefined;
-  concurrency?: SectionRun<ConcurrencyResult> | undefined;
-  cache?: SectionRun<CacheResult> | undefined;
-  checkpoints?: SectionRun<CheckpointResult[]> | undefined;
-  memory?: SectionRun<MemoryResult[]> | undefined;
-}): Target[] {
+function evaluate(runs: Runs): Target[] {
   const t: Target[] = [];
   const slow = runs.overheadSlow?.result;
   if (slow) t.push({ id: "overhead-slow", target: `overhead ≤ 1.02× at ${slow.profile.label}`, figure: `${ratio(slow.ratio.p50, 4)} (paired p50; ratio of p50s ${ratio(slow.ratioOfMedians, 4)})`, met: slow.ratio.p50 <= 1.02 && slow.errors === 0 });
@@ -281,19 +281,7 @@ function yes(met: boolean | null): string {
 }
 
 function render(
-  runs: {
-    breakdown?: SectionRun<BreakdownResult> | undefined;
-    overheadFast?: SectionRun<OverheadResult> | undefined;
-    overheadSlow?: SectionRun<OverheadResult> | undefined;
-    coldStart?: SectionRun<ColdStartResult> | undefined;
-    streamingFast?: SectionRun<StreamingResult> | undefined;
-    streamingSlow?: SectionRun<StreamingResult> | undefined;
-    concurrency?: SectionRun<ConcurrencyResult> | undefined;
-    cache?: SectionRun<CacheResult> | undefined;
-    checkpoints?: SectionRun<CheckpointResult[]> | undefined;
-    memory?: SectionRun<MemoryResult[]> | undefined;
-    embedded?: SectionRun<EmbeddedRun> | undefined;
-  },
+  runs: Runs,
   targets: Target[],
   info: { startedAt: Date; loadStart: [number, number, number]; loadEnd: [number, number, number] },
 ): string {

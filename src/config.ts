@@ -3,6 +3,10 @@ import { z } from "zod";
 import { ConfigError } from "./errors.js";
 import { CatalogOverride, DEFAULT_CATALOG, mergeCatalog, type ModelCatalog } from "./tools/catalog.js";
 
+/** Which engine answers: Ollama, the embedded llama.cpp engine, or Ollama when it answers. */
+export const PROVIDERS = ["ollama", "embedded", "auto"] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
 /** Ollama's own default address. */
 export const DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434";
 
@@ -114,7 +118,7 @@ export const ConfigSchema = z.object({
   embedded: z
     .object({
       /** Which engine answers: Ollama, in-process llama.cpp, or Ollama when it answers (`BRUNO_PROVIDER`). */
-      provider: z.enum(["ollama", "embedded", "auto"]).default("auto"),
+      provider: z.enum(PROVIDERS).default("auto"),
       /** A local GGUF file for the embedded engine (`BRUNO_MODEL_PATH`). */
       modelPath: z.string().min(1).optional(),
       /** CPU threads of the embedded engine (`BRUNO_THREADS`). */

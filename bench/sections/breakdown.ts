@@ -22,7 +22,7 @@ import { buildGenerationGraph } from "../../src/index.js";
 import { benchConfig, benchGraph, cpuMsSince, INPUT, now, settle } from "../lib/fixtures.js";
 import { roundSummary, summarize, type Summary } from "../lib/stats.js";
 import type { ModelProfile, SyntheticOllama } from "../lib/synthetic.js";
-import { bareReplay, captureGraphRequest } from "./overhead.js";
+import { bareFor } from "./overhead.js";
 
 export interface BreakdownOptions {
   warmup: number;
@@ -59,7 +59,7 @@ async function streamConcat(model: ChatOllama, messages: BaseMessage[], callback
 export async function runBreakdown(syn: SyntheticOllama, profile: ModelProfile, options: BreakdownOptions): Promise<BreakdownResult> {
   syn.use(profile);
   const graph = benchGraph(syn.url);
-  const bare = await bareReplay(syn, await captureGraphRequest(syn, () => graph.invoke(INPUT)));
+  const bare = await bareFor(syn, graph);
   const compiled = buildGenerationGraph({ config: benchConfig(syn.url) }).compile();
   const noopHandler = new (class extends BaseCallbackHandler {
     name = "bench_noop";

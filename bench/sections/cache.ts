@@ -13,10 +13,10 @@ import type { BaseMessage } from "@langchain/core/messages";
 import { profileFor } from "../../src/tools/generationProfiles.js";
 import { BoundedMemoryCache, responseCacheKey } from "../../src/tools/responseCache.js";
 import type { Generation } from "../../src/graph/state.js";
-import { benchGraph, INPUT, messagesFromBody, now, settle } from "../lib/fixtures.js";
+import { benchGraph, chars, INPUT, messagesFromBody, now, settle } from "../lib/fixtures.js";
 import { roundSummary, summarize, type Summary } from "../lib/stats.js";
 import type { ModelProfile, SyntheticOllama } from "../lib/synthetic.js";
-import { bareReplay, captureGraphRequest } from "./overhead.js";
+import { bareFor } from "./overhead.js";
 
 export interface CacheOptions {
   repeats: number;
@@ -85,8 +85,8 @@ export async function runCache(syn: SyntheticOllama, slowProfile: ModelProfile, 
   syn.use(fastProfile);
   const hitGraph = benchGraph(syn.url, { env: CACHE_ENV });
   const offGraph = benchGraph(syn.url, { env: { ...CACHE_ENV, BRUNO_CACHE: "off" } });
-  const body = await captureGraphRequest(syn, () => offGraph.invoke(INPUT));
-  const bare = await bareReplay(syn, body);
+  const bare = await bareFor(syn, offGraph);
+  const { body } = bare;
   await hitGraph.invoke(INPUT);
   for (let i = 0; i < 10; i += 1) {
     await hitGraph.invoke(INPUT);
@@ -153,7 +153,7 @@ export async function runCache(syn: SyntheticOllama, slowProfile: ModelProfile, 
       hitMinusNoCache: summarize(hit.map((h, i) => h - (off[i] as number))),
       modelCallsDuringHits: hitCalls,
     },
-    node: { lookups: options.lookups, promptChars: messages.reduce((n, m) => n + String(m.content).length, 0), hitUs: summarize(lookupUs.slice(Math.floor(options.lookups / 10))) },
+    node: { lookups: options.lookups, promptChars: chars(body), hitUs: summarize(lookupUs.slice(Math.floor(options.lookups / 10))) },
   };
 }
 

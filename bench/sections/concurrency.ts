@@ -12,7 +12,7 @@ import { Resilience } from "../../src/tools/resilience.js";
 import { benchConfig, benchGraph, INPUT, now, settle } from "../lib/fixtures.js";
 import { percentile, roundSummary, summarize, type Summary } from "../lib/stats.js";
 import type { ModelProfile, SyntheticOllama } from "../lib/synthetic.js";
-import { bareReplay, captureGraphRequest } from "./overhead.js";
+import { bareFor } from "./overhead.js";
 
 export interface ConcurrencyOptions {
   threads: number;
@@ -118,7 +118,7 @@ export async function runConcurrency(syn: SyntheticOllama, profile: ModelProfile
   syn.use(profile);
   const { threads, limit } = options;
   const probe = benchGraph(syn.url);
-  const bare = await bareReplay(syn, await captureGraphRequest(syn, () => probe.invoke(INPUT)));
+  const bare = await bareFor(syn, probe);
   const expected = syn.answer;
   const bareCall = async () => {
     const out = await bare.model.invoke(bare.messages);

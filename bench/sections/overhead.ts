@@ -60,14 +60,29 @@ export async function captureGraphRequest(syn: SyntheticOllama, run: () => Promi
   return body;
 }
 
-/** A bare client replaying the graph's request, checked to send the identical body. */
-export async function bareReplay(syn: SyntheticOllama, body: ChatRequestBody): Promise<{ model: ChatOllama; messages: BaseMessage[]; stop: string[]; difference: string | undefined }> {
+/** A bare client replaying a request, with the call options (`stop`) it needs, checked to send the identical body. */
+export interface BareReplay {
+  model: ChatOllama;
+  messages: BaseMessage[];
+  callOptions: { stop?: string[] };
+  /** Where the replayed body differs from the graph's, if anywhere. */
+  difference: string | undefined;
+}
+
+export async function bareReplay(syn: SyntheticOllama, body: ChatRequestBody): Promise<BareReplay> {
   const { model, stop } = bareChatModel(syn.url, body);
   const messages = messagesFromBody(body);
+  const callOptions = stop.length > 0 ? { stop } : {};
   const mark = syn.server.requests.length;
-  await model.invoke(messages, stop.length > 0 ? { stop } : {});
+  await model.invoke(messages, callOptions);
   const replayed = syn.server.requests.slice(mark).find((r) => r.path === "/api/chat")?.body;
-  return { model, messages, stop, difference: bodyDifference(body, replayed) };
+  return { model, messages, callOptions, difference: bodyDifference(body, replayed) };
+}
+
+/** One turn of `graph` (its request captured), then a bare client replaying that request. */
+export async function bareFor(syn: SyntheticOllama, graph: { invoke(input: typeof INPUT): Promise<unknown> }): Promise<BareReplay & { body: ChatRequestBody }> {
+  const body = await captureGraphRequest(syn, () => graph.invoke(INPUT));
+  return { ...(await bareReplay(syn, body)), body };
 }
 
 export async function runOverhead(syn: SyntheticOllama, profile: ModelProfile, options: OverheadOptions): Promise<OverheadResult> {
@@ -78,9 +93,8 @@ export async function runOverhead(syn: SyntheticOllama, profile: ModelProfile, o
   let thread = 0;
   let errors = 0;
 
-  const body = await captureGraphRequest(syn, () => graph.invoke(INPUT));
-  const bare = await bareReplay(syn, body);
-  const callOptions = bare.stop.length > 0 ? { stop: bare.stop } : {};
+  const bare = await bareFor(syn, graph);
+  const { body, callOptions } = bare;
 
   const runs: Record<Variant, () => Promise<void>> = {
     bare: async () => {
@@ -181,8 +195,7 @@ export interface ColdStartResult {
 export async function runColdStart(syn: SyntheticOllama, profile: ModelProfile, reps: number): Promise<ColdStartResult> {
   syn.use(profile);
   const graph = benchGraph(syn.url);
-  const body = await captureGraphRequest(syn, () => graph.invoke(INPUT));
-  const bare = await bareReplay(syn, body);
+  const bare = await bareFor(syn, graph);
   const bareTimes: number[] = [];
   const graphTimes: number[] = [];
   let graphLoadMs = 0;

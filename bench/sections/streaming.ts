@@ -7,7 +7,7 @@ import type { BaseMessage } from "@langchain/core/messages";
 import { benchGraph, INPUT, now, settle } from "../lib/fixtures.js";
 import { roundSummary, summarize, type Summary } from "../lib/stats.js";
 import type { ModelProfile, SyntheticOllama } from "../lib/synthetic.js";
-import { bareReplay, captureGraphRequest } from "./overhead.js";
+import { bareFor } from "./overhead.js";
 
 export interface StreamingOptions {
   warmup: number;
@@ -46,8 +46,8 @@ function isStreamTuple(value: unknown): value is [BaseMessage, Record<string, un
 export async function runStreaming(syn: SyntheticOllama, profile: ModelProfile, options: StreamingOptions): Promise<StreamingResult> {
   syn.use(profile);
   const graph = benchGraph(syn.url);
-  const bare = await bareReplay(syn, await captureGraphRequest(syn, () => graph.invoke(INPUT)));
-  const callOptions = bare.stop.length > 0 ? { stop: bare.stop } : {};
+  const bare = await bareFor(syn, graph);
+  const { callOptions } = bare;
   const expected = syn.answer;
   let otherNodeChunks = 0;
   let errors = 0;

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { InvalidInputError } from "../errors.js";
+import { PROVIDERS, type Provider } from "../config.js";
 import { QUERY_TYPES, type QueryType } from "../graph/state.js";
 
 export const USAGE = `Usage:
@@ -36,8 +37,7 @@ export interface CommonOptions {
 }
 
 /** Values of `--provider`. */
-export const PROVIDERS = ["ollama", "embedded", "auto"] as const;
-export type Provider = (typeof PROVIDERS)[number];
+export { PROVIDERS, type Provider };
 
 export type Command =
   | { name: "ask"; query: string; docs: string[]; thread?: string | undefined; model?: string | undefined; type?: QueryType | undefined; topK: number; options: CommonOptions }

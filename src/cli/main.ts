@@ -225,7 +225,7 @@ function describe(error: unknown, verbose: boolean): string {
 
 /** Runs the CLI; returns the exit code. Errors become one line on stderr. */
 export async function runCli(io: CliIO): Promise<number> {
-  let verbose = io.argv.includes("--verbose") || io.argv.includes("-v");
+  const verbose = io.argv.includes("--verbose") || io.argv.includes("-v");
   try {
     const cmd = parseCommand(io.argv);
     switch (cmd.name) {
@@ -233,7 +233,6 @@ export async function runCli(io: CliIO): Promise<number> {
         io.stdout.write(`${USAGE}\n`);
         return 0;
       case "ask":
-        verbose = cmd.options.verbose;
         return await ask(cmd, io);
       case "chat":
         return await chat(cmd, io);
