@@ -5,7 +5,7 @@
  * every `tokenMs`. The answer cites the benchmark documents as [1] and [2] (both in range), so a
  * turn of the graph never takes the citation-repair round.
  */
-import { FakeOllama, type ChatRequestBody, type FakeModel, type ScriptedReply } from "../../test/support/fake-ollama.js";
+import { CATALOG_MODELS, FakeOllama, type ChatRequestBody, type ScriptedReply } from "../../test/support/fake-ollama.js";
 
 /** Timing and length of the synthetic model. */
 export interface ModelProfile {
@@ -30,15 +30,6 @@ export function profileLabel(p: Omit<ModelProfile, "label">): string {
 export function makeProfile(p: Omit<ModelProfile, "label">): ModelProfile {
   return { ...p, label: profileLabel(p) };
 }
-
-/** Every model of the default catalog, with the catalog's context lengths. */
-export const CATALOG_MODELS: FakeModel[] = [
-  { name: "sre-agent:v1.0", contextLength: 8192 },
-  { name: "deepseek-coder:33b", contextLength: 16384 },
-  { name: "codellama:34b", contextLength: 16384 },
-  { name: "llama3.1:8b", contextLength: 8192 },
-  { name: "llama3.2:3b", contextLength: 8192 },
-];
 
 const SENTENCES = [
   "Raise the memory limit of the loki-ingester StatefulSet and roll the pods one at a time [1].",

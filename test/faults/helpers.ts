@@ -9,17 +9,9 @@ import { MemorySaver } from "@langchain/langgraph";
 import { afterEach } from "vitest";
 import { createGenerationGraph, isBrunoError, loadConfig, type BrunoError, type ContextDocument, type GenerationGraph } from "../../src/index.js";
 import type { GenerationGraphOptions } from "../../src/graph/deps.js";
-import { FakeOllama, type ChatRequestBody, type FakeModel, type FakeOllamaOptions } from "../support/fake-ollama.js";
+import { CATALOG_MODELS, FakeOllama, type ChatRequestBody, type FakeOllamaOptions } from "../support/fake-ollama.js";
+export { CATALOG_MODELS } from "../support/fake-ollama.js";
 export { closedPort } from "../support/net.js";
-
-/** Every model of the default catalog, with the context lengths the catalog gives them. */
-export const CATALOG_MODELS: FakeModel[] = [
-  { name: "sre-agent:v1.0", contextLength: 8192 },
-  { name: "deepseek-coder:33b", contextLength: 16384 },
-  { name: "codellama:34b", contextLength: 16384 },
-  { name: "llama3.1:8b", contextLength: 8192 },
-  { name: "llama3.2:3b", contextLength: 8192 },
-];
 
 /** A troubleshooting query: routed to sre-agent:v1.0 → llama3.1:8b → llama3.2:3b. */
 export const QUERY = "Loki pods are crashing";

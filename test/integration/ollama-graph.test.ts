@@ -18,17 +18,8 @@ import {
   type ContextDocument,
   type GenerationGraph,
 } from "../../src/index.js";
-import { FakeOllama, modelNotFoundError, splitTokens, type ChatRequestBody, type FakeModel, type FakeOllamaOptions } from "../support/fake-ollama.js";
+import { CATALOG_MODELS, FakeOllama, modelNotFoundError, splitTokens, type ChatRequestBody, type FakeOllamaOptions } from "../support/fake-ollama.js";
 import { closedPort } from "../support/net.js";
-
-/** Every model of the default catalog, with the context lengths the catalog gives them. */
-const CATALOG_MODELS: FakeModel[] = [
-  { name: "sre-agent:v1.0", contextLength: 8192 },
-  { name: "deepseek-coder:33b", contextLength: 16384 },
-  { name: "codellama:34b", contextLength: 16384 },
-  { name: "llama3.1:8b", contextLength: 8192 },
-  { name: "llama3.2:3b", contextLength: 8192 },
-];
 
 const DOCS: ContextDocument[] = [
   { title: "Loki crash loop", source: "runbooks/loki-crashloop.md", content: "Ingesters OOMKilled after an upgrade: raise the memory limit of the loki-ingester StatefulSet." },

@@ -101,7 +101,7 @@ export interface ChatRequestBody {
 /** Construction options of {@link FakeOllama}. */
 export interface FakeOllamaOptions {
   /** Models listed by `/api/tags`; default `llama3.1:8b` and `llama3.2:3b`. */
-  models?: FakeModel[];
+  models?: readonly FakeModel[];
   /** Reported by `/api/version`; default `0.12.6`. */
   version?: string;
   /** Reply used when no script step is queued; default {@link defaultReply}. */
@@ -123,6 +123,18 @@ export function modelNotFoundError(model: string): string {
 
 /** The models served when none are configured. */
 export const DEFAULT_FAKE_MODELS: readonly FakeModel[] = [{ name: "llama3.1:8b" }, { name: "llama3.2:3b" }];
+
+/**
+ * The default catalog's models as a workstation has them pulled (all but llama3.1:70b), with the
+ * context lengths the catalog gives them.
+ */
+export const CATALOG_MODELS: readonly FakeModel[] = [
+  { name: "sre-agent:v1.0", contextLength: 8192 },
+  { name: "deepseek-coder:33b", contextLength: 16384 },
+  { name: "codellama:34b", contextLength: 16384 },
+  { name: "llama3.1:8b", contextLength: 8192 },
+  { name: "llama3.2:3b", contextLength: 8192 },
+];
 
 const DEFAULT_VERSION = "0.12.6";
 const DEFAULT_CONTEXT_LENGTH = 8192;
@@ -316,7 +328,7 @@ export class FakeOllama {
   }
 
   /** Replaces the installed models. */
-  setModels(models: FakeModel[]): void {
+  setModels(models: readonly FakeModel[]): void {
     this.models = [...models];
   }
 

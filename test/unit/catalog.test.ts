@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { thrown } from "../support/thrown.js";
 import {
   CatalogOverride,
   DEFAULT_CATALOG,
@@ -23,15 +24,6 @@ const catalogOf = (models: CatalogModel[]): ModelCatalog => {
   return { models, routes: { code: first, sre: first, fast: first, general: first } };
 };
 
-/** Catches the error thrown by `fn`, failing the test when nothing is thrown. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("fallbackChain", () => {
   it.each<[string, string[]]>([

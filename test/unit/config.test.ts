@@ -5,16 +5,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_OLLAMA_HOST, loadConfig, normalizeOllamaHost, type BrunoConfig } from "../../src/config.js";
 import { ConfigError, isBrunoError } from "../../src/errors.js";
 import { DEFAULT_CATALOG, type ModelCatalog } from "../../src/tools/catalog.js";
+import { thrown } from "../support/thrown.js";
 
-/** Catches the error thrown by `fn`, failing the test when nothing is thrown. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("normalizeOllamaHost", () => {
   it.each<[string, string]>([
