@@ -11,7 +11,6 @@ import { cancelled, toBrunoError } from "../tools/ollamaErrors.js";
 import { isLocalBusy, type ResilienceEvent } from "../tools/resilience.js";
 import { cacheable, responseCacheKey } from "../tools/responseCache.js";
 import { modelCallTraceConfig } from "../telemetry/tracing.js";
-import type { ModelCallObserver } from "../telemetry/telemetry.js";
 import { messageText, stripThinking, usageFromMessage } from "../tools/usage.js";
 
 /** Events the generate node writes to the graph's "custom" stream. */
@@ -64,8 +63,17 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
     let lastAttemptError: BrunoError | undefined;
     const callOnce = async (attemptSignal: AbortSignal): Promise<Generation> => {
       attempted = true;
+      const observed = deps.telemetry.modelCall(
+        config,
+        { model, messages, temperature: profile.temperature, maxTokens: profile.maxTokens, numCtx, documents: documents.length },
+        { base: deps.logger, run: log },
+      );
       const remaining = requestDeadline - deps.clock.now();
-      if (remaining <= 0) throw requestExpired(deps.config.timeouts.requestMs);
+      if (remaining <= 0) {
+        const expired = requestExpired(deps.config.timeouts.requestMs);
+        observed.fail(expired, expired);
+        throw expired;
+      }
       const deadline = new StreamDeadline({
         ...deps.config.timeouts,
         totalMs: Math.min(deps.config.timeouts.totalMs, remaining),
@@ -73,7 +81,6 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
         model,
       });
       const started = deps.clock.now();
-      let observed: ModelCallObserver | undefined;
       try {
         const chatModel = deps.chatModelFactory({
           model,
@@ -82,11 +89,6 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
           seed: deps.config.seed,
           signal: deadline.signal,
         });
-        observed = deps.telemetry.modelCall(
-          config,
-          { model, messages, temperature: profile.temperature, maxTokens: profile.maxTokens, numCtx, documents: documents.length },
-          deps.logger,
-        );
         const stream = await chatModel.stream(messages, {
           ...config,
           runName: traced.runName,
@@ -102,17 +104,18 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
         }
         if (deadline.signal.aborted) throw deadline.signal.reason;
         const raw = messageText(final);
-        observed.end({ text: raw, inputTokens: final?.usage_metadata?.input_tokens, outputTokens: final?.usage_metadata?.output_tokens });
-        observed = undefined;
         const text = stripThinking(raw);
         if (text === "") throw new GenerationError(`model '${model}' returned an empty answer`, { details: { model } });
-        deps.tokenEstimator.observe(model, state.promptChars ?? 0, final?.usage_metadata?.input_tokens ?? 0);
+        const inputTokens = final?.usage_metadata?.input_tokens;
+        observed.end({ text: raw, inputTokens, outputTokens: final?.usage_metadata?.output_tokens });
+        deps.tokenEstimator.observe(model, state.promptChars ?? 0, inputTokens ?? 0);
         return { model, text, usage: usageFromMessage(final, deps.clock.now() - started) };
       } catch (raw) {
-        observed?.fail(raw);
-        if (config.signal?.aborted) throw cancelled(config.signal.reason);
-        if (deadline.expired) throw (lastAttemptError = deps.clock.now() >= requestDeadline ? requestExpired(deps.config.timeouts.requestMs) : deadline.expired);
-        throw (lastAttemptError = toBrunoError(raw, { model, host }));
+        const error = config.signal?.aborted
+          ? cancelled(config.signal.reason)
+          : (lastAttemptError = deadline.expired ? (deps.clock.now() >= requestDeadline ? requestExpired(deps.config.timeouts.requestMs) : deadline.expired) : toBrunoError(raw, { model, host }));
+        observed.fail(raw, error);
+        throw error;
       } finally {
         deadline.dispose();
       }
@@ -161,7 +164,7 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
             if (event.type === "retry") log.warn({ event: "retry", attemptNo: event.attempt, delayMs: event.delayMs, code: event.code }, "retrying");
           },
         },
-        deps.telemetry.observeModelCall(model, log, callOnce),
+        callOnce,
       );
       if (cacheKey) await deps.responseCache.update(cacheKey.prompt, cacheKey.llmKey, generation);
       const u = generation.usage;

@@ -27,11 +27,6 @@ export interface TelemetryOptions {
   tracer?: Tracer;
 }
 
-/** Token counts a model call reports, as `Generation.usage` carries them. */
-interface CallResult {
-  usage: { inputTokens: number; outputTokens: number };
-}
-
 /** Metrics, tracer and logger of one process (or one host application's part of it). */
 export class Telemetry {
   /** The registry to serve (`/metrics`) or merge into a host's (`Registry.merge`). */
@@ -130,45 +125,41 @@ export class Telemetry {
   }
 
   /**
-   * Wraps one model call (one attempt): calls in flight, duration and tokens of successes,
-   * errors by code, a `timeout` log line when a deadline expired.
+   * Follows one model call (one attempt) of the node running under `config`: calls in flight,
+   * duration and tokens of an answer, errors by code, a `timeout` line on the run's log when a
+   * deadline expired; its span (a child of the node's) with the time to its first token, its size
+   * and token counts; debug lines of the request and the response. Call `token()` on each chunk
+   * with text, then `end` or `fail` once.
    */
-  observeModelCall<T extends CallResult>(model: string, log: Logger, fn: (signal: AbortSignal) => Promise<T>): (signal: AbortSignal) => Promise<T> {
-    return async (signal) => {
-      const m = this.metrics;
-      m.activeRequests.inc();
-      const started = performance.now();
-      try {
-        const result = await fn(signal);
-        m.generationDuration.observe({ model }, (performance.now() - started) / 1000);
-        m.tokens.inc({ model, direction: "input" }, result.usage.inputTokens);
-        m.tokens.inc({ model, direction: "output" }, result.usage.outputTokens);
-        return result;
-      } catch (error) {
-        const code = isBrunoError(error) ? error.code : "UNKNOWN";
-        if (code !== "CANCELLED") m.errors.inc({ model, error_type: code });
-        if (isTimeoutError(error)) {
-          log.warn({ event: "timeout", code, elapsedMs: Math.round(performance.now() - started) }, "timeout");
-        }
-        throw error;
-      } finally {
-        m.activeRequests.dec();
-      }
+  modelCall(config: RunnableConfig | undefined, call: ModelCallStart, loggers: { base: Logger; run: Logger }): ModelCallObserver {
+    const { metrics: m, tracker } = this;
+    const model = call.model;
+    const run = tracker.startModelCall(config, call, loggers.base);
+    const started = performance.now();
+    m.activeRequests.inc();
+    let open = true;
+    const close = (): boolean => {
+      if (!open) return false;
+      open = false;
+      m.activeRequests.dec();
+      return true;
     };
-  }
-
-  /**
-   * Follows one model call (one attempt) of the node running under `config`: its span (a child
-   * of the node's), the time to its first token, its size and token counts, debug log lines of
-   * the request and the response. Call `token()` on each chunk with text, then `end` or `fail`.
-   */
-  modelCall(config: RunnableConfig | undefined, call: ModelCallStart, logger: Logger = this.logger): ModelCallObserver {
-    const tracker = this.tracker;
-    const run = tracker.startModelCall(config, call, logger);
     return {
       token: () => tracker.modelToken(run),
-      end: (result) => tracker.endModelCall(run, result, logger),
-      fail: (error) => tracker.failModelCall(run, error),
+      end: (result) => {
+        if (!close()) return;
+        m.generationDuration.observe({ model }, (performance.now() - started) / 1000);
+        m.tokens.inc({ model, direction: "input" }, result.inputTokens ?? 0);
+        m.tokens.inc({ model, direction: "output" }, result.outputTokens ?? 0);
+        tracker.endModelCall(run, result, loggers.base);
+      },
+      fail: (raw, error) => {
+        if (!close()) return;
+        const code = isBrunoError(error) ? error.code : "UNKNOWN";
+        if (code !== "CANCELLED") m.errors.inc({ model, error_type: code });
+        if (isTimeoutError(error)) loggers.run.warn({ event: "timeout", code, elapsedMs: Math.round(performance.now() - started) }, "timeout");
+        tracker.failModelCall(run, raw);
+      },
     };
   }
 
@@ -204,7 +195,8 @@ export interface ModelCallObserver {
   /** A chunk with text arrived. */
   token(): void;
   end(result: ModelCallEnd): void;
-  fail(error: unknown): void;
+  /** The call failed with `raw` (the client's own error), which the node reports as `error`. */
+  fail(raw: unknown, error: unknown): void;
 }
 
 /** Creates the Telemetry of a process or host; see `TelemetryOptions`. */
