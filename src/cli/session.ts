@@ -11,6 +11,7 @@ import { toGenerationResult, type GenerationInput, type GenerationResult, type G
 import type { GenerateStreamEvent } from "../nodes/generate.js";
 import { isGroundingWarning } from "../tools/grounding.js";
 import { formatSources, formatSummary, formatUnsupported } from "./render.js";
+import { formatMarkers } from "../tools/citations.js";
 
 /** MemorySaver, or a SQLite file when `--db` / `BRUNO_DB` names one. */
 export function openCheckpointer(config: BrunoConfig): BaseCheckpointSaver {
@@ -83,7 +84,7 @@ export async function runTurn(graph: GenerationGraph, input: GenerationInput, op
       const invalid = repair?.invalidMarkers as number[] | undefined;
       if (repair?.repairRound && invalid && invalid.length > 0) {
         stdout.write("\n");
-        stderr.write(`[citation ${invalid.map((n) => `[${n}]`).join(", ")} points at no document; asking the model to correct it]\n`);
+        stderr.write(`[citation ${formatMarkers(invalid)} points at no document; asking the model to correct it]\n`);
       }
     }
   }

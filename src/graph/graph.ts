@@ -1,6 +1,6 @@
 import { END, START, StateGraph } from "@langchain/langgraph";
 import { createBuildPromptNode } from "../nodes/buildPrompt.js";
-import { createClassifyNode } from "../nodes/classify.js";
+import { createClassifyNode, fieldPath } from "../nodes/classify.js";
 import { createGenerateNode } from "../nodes/generate.js";
 import { createSelectModelNode } from "../nodes/selectModel.js";
 import { createValidateCitationsNode } from "../nodes/validateCitations.js";
@@ -122,8 +122,7 @@ function typedRunError(error: unknown, signal: AbortSignal | undefined): unknown
     try {
       const issues = JSON.parse(detail) as { message?: string; path?: (string | number)[] }[];
       const first = issues[0];
-      const sub = (first?.path ?? []).map((k) => (typeof k === "number" ? `[${k}]` : `.${k}`)).join("");
-      return new InvalidInputError(`${match[1]}${sub}`, first?.message ?? detail, { cause: error });
+      return new InvalidInputError(fieldPath([match[1] ?? "input", ...(first?.path ?? [])]), first?.message ?? detail, { cause: error });
     } catch {
       detail = detail.slice(0, 200);
     }

@@ -5,7 +5,8 @@ import { EMPTY_USAGE, GenerationInputSchema, type GenerationInput, type Generati
 import { classifyQuery } from "../tools/classifier.js";
 import type { BrunoConfig } from "../config.js";
 
-function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+/** A field path as the errors name it: `documents[2].content`. */
+export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   return path.reduce<string>((acc, key) => (typeof key === "number" ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), "");
 }
 

@@ -2,19 +2,15 @@ import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { Logger } from "pino";
 import { GenerationError } from "../errors.js";
 import type { GenerationDeps } from "../graph/deps.js";
-import { documentsInPrompt, type Citation, type GenerationStateType, type GenerationUpdate } from "../graph/state.js";
+import { documentsInPrompt, EMPTY_USAGE, type Citation, type GenerationStateType, type GenerationUpdate } from "../graph/state.js";
 import { OllamaEmbeddings } from "@langchain/ollama";
 import { abortableFetch } from "../tools/chatModels.js";
-import { checkCitations, stripInvalidCitations } from "../tools/citations.js";
+import { checkCitations, formatMarkers, stripInvalidCitations } from "../tools/citations.js";
 import { cancelled } from "../tools/ollamaErrors.js";
 import { groundAnswer, refineWithEmbeddings, splitSentences, type GroundingResult, type TextEmbedder } from "../tools/grounding.js";
 
 /** How many repair rounds a turn may take. */
 export const MAX_REPAIR_ROUNDS = 1;
-
-function markers(numbers: readonly number[]): string {
-  return numbers.map((n) => `[${n}]`).join(", ");
-}
 
 /** The Ollama embedding model of `BRUNO_EMBED_MODEL`, aborted by `signal`; no retries of its own. */
 export function ollamaEmbedder(host: string, model: string, keepAlive: string, signal: AbortSignal): TextEmbedder {
@@ -76,7 +72,7 @@ export function createValidateCitationsNode(getDeps: () => GenerationDeps) {
       answer = stripInvalidCitations(answer, documents.length);
       const given = (state.documents ?? []).length;
       const range = documents.length > 0 ? `only [1]-[${documents.length}] exist` : given > 0 ? `none of the ${given} documents fit the model's context` : "no documents were given";
-      warnings.push(`removed citation ${markers(check.invalid)} from the answer: ${range}`);
+      warnings.push(`removed citation ${formatMarkers(check.invalid)} from the answer: ${range}`);
       const sentences = splitSentences(generation.text);
       stripped = check.citations
         .filter((c) => !c.valid)
@@ -116,7 +112,7 @@ export function createValidateCitationsNode(getDeps: () => GenerationDeps) {
       model: generation.model,
       invalidMarkers: [],
       warnings,
-      usage: { inputTokens: 0, outputTokens: 0, durationMs, loadMs: 0, promptEvalMs: 0, evalMs: 0 },
+      usage: { ...EMPTY_USAGE, durationMs },
       // Plain message-likes: the reducer turns them into messages, and the "messages" stream
       // does not repeat the query and the answer that already streamed token by token.
       messages: [

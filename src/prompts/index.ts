@@ -6,6 +6,7 @@ import { FEW_SHOT_EXAMPLES } from "./examples.js";
 import { preferenceInstructions, TEMPLATE_INSTRUCTIONS, templateFor } from "./instructions.js";
 import { REPAIR_INSTRUCTION_TEMPLATE, REPAIR_NO_DOCUMENTS_TEMPLATE } from "./repair.js";
 import { NO_DOCUMENTS_NOTE, SYSTEM_PROMPT } from "./system.js";
+import { formatMarkers } from "../tools/citations.js";
 
 export { formatDocuments, escapeDocumentText } from "./context.js";
 export { FEW_SHOT_EXAMPLES, type FewShotExample } from "./examples.js";
@@ -65,7 +66,7 @@ export function buildAnswerMessages(input: AnswerPromptInput): Promise<BaseMessa
 
 /** Renders the corrective instruction of the citation-repair round. */
 export async function buildRepairInstruction(invalid: readonly number[], documentCount: number): Promise<string> {
-  const markers = invalid.map((n) => `[${n}]`).join(", ");
+  const markers = formatMarkers(invalid);
   return documentCount > 0
     ? REPAIR_PROMPT.format({ invalid: markers, count: String(documentCount) })
     : REPAIR_NO_DOCUMENTS_PROMPT.format({ invalid: markers });

@@ -101,3 +101,8 @@ export function stripInvalidCitations(text: string, documentCount: number): stri
   }
   return out + text.slice(cursor);
 }
+
+/** Citation markers as the answer writes them: `[2], [7]`. */
+export function formatMarkers(numbers: readonly number[]): string {
+  return numbers.map((n) => `[${n}]`).join(", ");
+}
