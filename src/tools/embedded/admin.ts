@@ -3,7 +3,7 @@ import { ModelNotFoundError } from "../../errors.js";
 import type { ModelCatalog } from "../catalog.js";
 import type { InstalledModel, ModelDetails, OllamaAdmin } from "../ollamaAdmin.js";
 import { nodeLlamaCpp, type EmbeddedEngine } from "./engine.js";
-import type { EmbeddedModelFiles } from "./files.js";
+import { requireModelFile, type EmbeddedModelFiles } from "./files.js";
 import { isUsableModelFile } from "./modelFile.js";
 
 export interface EmbeddedAdminOptions {
@@ -22,22 +22,26 @@ export function createEmbeddedAdmin(options: EmbeddedAdminOptions): OllamaAdmin 
   const { catalog, files, engine } = options;
   const host = `embedded:${files.label}`;
 
-  function fileOf(name: string): string {
-    const file = files.fileFor(name);
-    if (file === undefined) {
-      throw new ModelNotFoundError(name, `model '${name}' has no GGUF file for the embedded engine: give it a "gguf" entry in BRUNO_CATALOG, or set BRUNO_MODEL_PATH / --model-file`, { details: { host } });
-    }
-    return file;
-  }
+  const fileOf = (name: string) => requireModelFile(files, name, { host });
 
   return {
     host,
     async listModels(): Promise<InstalledModel[]> {
+      // Many tags can share one file (BRUNO_MODEL_PATH): each distinct file is checked once.
+      const sizes = new Map<string, Promise<number | undefined>>();
+      const sizeOf = (file: string) => {
+        let size = sizes.get(file);
+        if (!size) {
+          size = (async () => ((await isUsableModelFile(file)) ? (await stat(file)).size : undefined))();
+          sizes.set(file, size);
+        }
+        return size;
+      };
       const listed = await Promise.all(
         catalog.models.map(async function available(model): Promise<InstalledModel | undefined> {
           const file = files.fileFor(model.tag);
-          if (file === undefined || !(await isUsableModelFile(file))) return undefined;
-          return { name: model.tag, size: (await stat(file)).size, family: "gguf" };
+          const size = file === undefined ? undefined : await sizeOf(file);
+          return size === undefined ? undefined : { name: model.tag, size, family: "gguf" };
         }),
       );
       return listed.filter((m): m is InstalledModel => m !== undefined);

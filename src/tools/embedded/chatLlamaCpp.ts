@@ -4,11 +4,11 @@ import { AIMessage, AIMessageChunk, type BaseMessage } from "@langchain/core/mes
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import { basename } from "node:path";
 import type { ChatHistoryItem, LlamaChatResponse } from "node-llama-cpp";
-import { ContextOverflowError, GenerationError, isBrunoError, ModelNotFoundError } from "../../errors.js";
+import { ContextOverflowError, GenerationError, isBrunoError } from "../../errors.js";
 import type { ChatModelFactory } from "../chatModels.js";
 import { messageText } from "../usage.js";
 import { nodeLlamaCpp, type EmbeddedEngine } from "./engine.js";
-import type { EmbeddedModelFiles } from "./files.js";
+import { requireModelFile, type EmbeddedModelFiles } from "./files.js";
 
 /** Tokens the repeat penalty looks back over, as Ollama's `repeat_last_n` default. */
 const REPEAT_LAST_N = 64;
@@ -295,10 +295,7 @@ export interface EmbeddedFactoryOptions {
  */
 export function createEmbeddedChatModelFactory(options: EmbeddedFactoryOptions): ChatModelFactory {
   return (request) => {
-    const modelFile = options.files.fileFor(request.model);
-    if (modelFile === undefined) {
-      throw new ModelNotFoundError(request.model, `model '${request.model}' has no GGUF file for the embedded engine: give it a "gguf" entry in BRUNO_CATALOG, or set BRUNO_MODEL_PATH / --model-file`);
-    }
+    const modelFile = requireModelFile(options.files, request.model);
     return new ChatLlamaCpp({
       engine: options.engine,
       modelFile,

@@ -115,6 +115,7 @@ export class EmbeddedEngine {
   private readonly logger: Logger | undefined;
   private readonly models = new Map<string, Promise<LoadedModel>>();
   private readonly trainedContext = new Map<string, Promise<number>>();
+  private readonly checkedFiles = new Map<string, Promise<string>>();
   private disposed = false;
 
   constructor(options: EmbeddedEngineOptions = {}) {
@@ -126,10 +127,26 @@ export class EmbeddedEngine {
     engines.add(this);
   }
 
+  /**
+   * `file` checked as a GGUF file (see `checkModelFile`), once per engine: a file found good is
+   * not opened again on every call; a failed check is retried next time.
+   */
+  private checked(file: string): Promise<string> {
+    let check = this.checkedFiles.get(file);
+    if (!check) {
+      check = checkModelFile(file);
+      this.checkedFiles.set(file, check);
+      check.catch(() => {
+        if (this.checkedFiles.get(file) === check) this.checkedFiles.delete(file);
+      });
+    }
+    return check;
+  }
+
   /** The context size (tokens per sequence) `file` runs with, read from its GGUF metadata without loading it. */
   async contextSizeOf(file: string): Promise<number> {
     if (this.contextSize !== undefined) return this.contextSize;
-    const path = await checkModelFile(file);
+    const path = await this.checked(file);
     let trained = this.trainedContext.get(path);
     if (!trained) {
       trained = (async function readTrainedContext() {
@@ -205,7 +222,7 @@ export class EmbeddedEngine {
 
   private async loaded(file: string): Promise<{ entry: LoadedModel; loadMs: number }> {
     if (this.disposed) throw new Error("the embedded engine was shut down");
-    const path = await checkModelFile(file);
+    const path = await this.checked(file);
     const existing = this.models.get(path);
     if (existing) return { entry: await existing, loadMs: 0 };
     const started = performance.now();

@@ -1,4 +1,5 @@
 import type { BrunoConfig } from "../../config.js";
+import { ModelNotFoundError } from "../../errors.js";
 import { findModel, type ModelCatalog } from "../catalog.js";
 import { cachedModelPath, DEFAULT_EMBEDDED_MODEL_URI, modelCacheDir } from "./download.js";
 import { expandPath, isModelUri } from "./modelFile.js";
@@ -51,4 +52,13 @@ export function createEmbeddedModelFiles(options: EmbeddedModelFilesOptions): Em
 /** The model files of a configuration (`embedded.modelPath`, `embedded.cacheDir`, the catalog). */
 export function embeddedModelFilesFor(config: BrunoConfig): EmbeddedModelFiles {
   return createEmbeddedModelFiles({ catalog: config.catalog, modelPath: config.embedded.modelPath, cacheDir: config.embedded.cacheDir });
+}
+
+/** The local file for `tag`; a `ModelNotFoundError` saying how to give it one when it has none. */
+export function requireModelFile(files: EmbeddedModelFiles, tag: string, details: Record<string, unknown> = {}): string {
+  const file = files.fileFor(tag);
+  if (file === undefined) {
+    throw new ModelNotFoundError(tag, `model '${tag}' has no GGUF file for the embedded engine: give it a "gguf" entry in BRUNO_CATALOG, or set BRUNO_MODEL_PATH / --model-file`, { details });
+  }
+  return file;
 }
