@@ -8,7 +8,7 @@ import type { BrunoConfig } from "../config.js";
 import { ConfigError } from "../errors.js";
 import type { GenerationGraph } from "../graph/graph.js";
 import { toGenerationResult, type GenerationInput, type GenerationResult, type GenerationStateType, type GenerationUpdate } from "../graph/state.js";
-import type { GenerateStreamEvent } from "../nodes/generate.js";
+import type { GenerateStreamEvent } from "../nodes/events.js";
 import { isGroundingWarning } from "../tools/grounding.js";
 import { formatSources, formatSummary, formatUnsupported } from "./render.js";
 import { formatMarkers } from "../tools/citations.js";

@@ -9,6 +9,7 @@ import { stripInvalidCitations } from "../tools/citations.js";
 import { profileFor } from "../tools/generationProfiles.js";
 import { fitContext, TOKENS_PER_MESSAGE } from "../tools/tokens.js";
 import { messageText } from "../tools/usage.js";
+import { emitStreamEvent } from "./events.js";
 
 /** Context window used for a model neither the catalog nor the server describes. */
 export const DEFAULT_NUM_CTX = 8192;
@@ -74,6 +75,8 @@ export function createBuildPromptNode(getDeps: () => GenerationDeps) {
       );
       const next = state.selection?.chain[(state.modelIndex ?? 0) + 1];
       if (next === undefined) throw overflow;
+      emitStreamEvent(deps, config, { type: "fallback", from: model, to: next, code: overflow.code });
+      deps.telemetry.runLogger(deps.logger, config, { model, queryType: state.queryType }).warn({ event: "fallback", from: model, to: next, reason: overflow.code }, "primary failed, using fallback");
       return {
         modelsTried: { model, outcome: "skipped", code: overflow.code, message: overflow.message },
         modelIndex: (state.modelIndex ?? 0) + 1,

@@ -8,16 +8,13 @@ import { DEFAULT_NUM_CTX } from "./buildPrompt.js";
 import { StreamDeadline } from "../tools/deadline.js";
 import { profileFor } from "../tools/generationProfiles.js";
 import { cancelled, toBrunoError } from "../tools/ollamaErrors.js";
-import { isLocalBusy, type ResilienceEvent } from "../tools/resilience.js";
+import { isLocalBusy } from "../tools/resilience.js";
+import { emitStreamEvent, type GenerateStreamEvent } from "./events.js";
 import { cacheable, responseCacheKey } from "../tools/responseCache.js";
 import { modelCallTraceConfig } from "../telemetry/tracing.js";
 import { messageText, stripThinking, usageFromMessage } from "../tools/usage.js";
 
-/** Events the generate node writes to the graph's "custom" stream. */
-export type GenerateStreamEvent =
-  | ResilienceEvent
-  | { type: "fallback"; from: string; to: string; code: string }
-  | { type: "skipped"; model: string; code: string };
+export type { GenerateStreamEvent } from "./events.js";
 
 async function messagesFor(state: GenerationStateType): Promise<BaseMessage[]> {
   const base = mapStoredMessagesToChatMessages(state.promptMessages ?? []);
@@ -49,10 +46,7 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
     const host = deps.admin.host;
     const profile = profileFor(state.queryType);
     const log = deps.telemetry.runLogger(deps.logger, config, { model, queryType: state.queryType, attempt: index + 1, repair: repairRound > 0 });
-    const emit = (event: GenerateStreamEvent) => {
-      config.writer?.(event);
-      deps.telemetry.recordStreamEvent(config, event);
-    };
+    const emit = (event: GenerateStreamEvent) => emitStreamEvent(deps, config, event);
     const documents = documentsInPrompt(state);
     const numCtx = state.numCtx ?? DEFAULT_NUM_CTX;
     const traced = modelCallTraceConfig({ model, profile, numCtx, seed: deps.config.seed, attempt: index + 1, repairRound, documents });

@@ -12,7 +12,7 @@ export type TelemetryTarget = () => { telemetry: Telemetry; logger: Logger };
 /** `fn`, reporting each execution as the node `name`: duration, span, and its update's facts. */
 export function instrumentNode<S, C extends RunnableConfig, U>(name: string, target: TelemetryTarget, fn: (state: S, config: C) => Promise<U>): (state: S, config: C) => Promise<U> {
   const instrumented = async (state: S, config: C): Promise<U> => {
-    const { telemetry, logger } = target();
+    const { telemetry } = target();
     const node = telemetry.tracker.startNode(config, name, state);
     let update: U;
     try {
@@ -21,7 +21,7 @@ export function instrumentNode<S, C extends RunnableConfig, U>(name: string, tar
       telemetry.tracker.failNode(node, error);
       throw error;
     }
-    telemetry.tracker.endNode(node, update, logger);
+    telemetry.tracker.endNode(node, update);
     return update;
   };
   Object.defineProperty(instrumented, "name", { value: fn.name || name });

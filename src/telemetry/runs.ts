@@ -71,9 +71,8 @@ interface RootFacts {
 
 interface NodeFacts {
   documentsIn?: number;
-  /** The model of the chain this node works for, and the next one. */
+  /** The model of the chain this node works for. */
   model?: string;
-  next?: string;
 }
 
 interface ModelFacts {
@@ -197,7 +196,6 @@ export class RunTracker {
     const chain = Array.isArray(selection.chain) ? selection.chain : [];
     const index = num(input.modelIndex) ?? 0;
     const model = str(chain[index]);
-    const next = str(chain[index + 1]);
     const documentsIn = Array.isArray(input.documents) ? input.documents.length : undefined;
     const step = num(config?.metadata?.langgraph_step);
     const parent = root?.span ? trace.setSpan(context.active(), root.span) : context.active();
@@ -208,16 +206,16 @@ export class RunTracker {
       name,
       startedAt: now(),
       span,
-      node: { ...(documentsIn !== undefined ? { documentsIn } : {}), ...(model !== undefined ? { model } : {}), ...(next !== undefined ? { next } : {}) },
+      node: { ...(documentsIn !== undefined ? { documentsIn } : {}), ...(model !== undefined ? { model } : {}) },
     };
     root?.root?.nodes.set(name, node);
     return node;
   }
 
   /** A node returned its update. */
-  endNode(node: RunRecord, update: unknown, logger: Logger): void {
+  endNode(node: RunRecord, update: unknown): void {
     this.closeNode(node);
-    this.observeNodeUpdate(node, isRecord(update) ? update : {}, logger);
+    this.observeNodeUpdate(node, isRecord(update) ? update : {});
     node.span?.end();
   }
 
@@ -235,7 +233,7 @@ export class RunTracker {
   }
 
   /** What the nodes' updates tell: query type, documents dropped, citations fixed or removed, usage. */
-  private observeNodeUpdate(run: RunRecord, update: Json, logger: Logger): void {
+  private observeNodeUpdate(run: RunRecord, update: Json): void {
     const rootRun = run.rootId !== undefined ? this.runs.get(run.rootId) : undefined;
     const root = rootRun?.root;
     switch (run.name) {
@@ -246,17 +244,6 @@ export class RunTracker {
         break;
       }
       case "buildPrompt": {
-        // A model whose context window cannot hold the question hands over to the next one here,
-        // without reaching generate (which reports the other fallbacks itself).
-        const skipped = isRecord(update.modelsTried) ? update.modelsTried : undefined;
-        if (skipped?.outcome === "skipped" && run.node?.model !== undefined && run.node.next !== undefined) {
-          const reason = str(skipped.code) ?? "UNKNOWN";
-          const { model: from, next: to } = run.node;
-          this.metrics.fallbacks.inc({ from, to, reason });
-          run.span?.addEvent("fallback", { from, to, reason });
-          logger.child({ ...this.runFields(rootRun), model: from }).warn({ event: "fallback", from, to, reason }, "primary failed, using fallback");
-          break;
-        }
         const used = num(update.documentsUsed);
         const given = run.node?.documentsIn;
         if (used !== undefined && given !== undefined && given > used) {

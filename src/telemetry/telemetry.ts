@@ -8,7 +8,7 @@ import type { Tracer } from "@opentelemetry/api";
 import type { LevelWithSilent, Logger } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { isBrunoError, isTimeoutError } from "../errors.js";
-import type { GenerateStreamEvent } from "../nodes/generate.js";
+import type { GenerateStreamEvent } from "../nodes/events.js";
 import type { OllamaAdmin } from "../tools/ollamaAdmin.js";
 import type { Resilience, ResilienceEvent } from "../tools/resilience.js";
 import { createTelemetryLogger } from "./logging.js";

@@ -23,6 +23,7 @@ import {
   closeServersAfterEach,
   closedPort,
   graphFor,
+  invokeWithEvents,
   lastUser,
   rejection,
   startServer,
@@ -124,14 +125,12 @@ describe("10. oversized context", () => {
     expect(await threadMessages(graph, "overflow")).toEqual([]);
   });
 
-  // BUG (inconsistency, src/nodes/buildPrompt.ts vs src/errors.ts FALLBACK_CODES): CONTEXT_OVERFLOW
-  // is listed as fallback-worthy ("the next model of the fallback chain may still answer"), but
-  // buildPrompt throws it out of the graph, so a question too big for the preferred model's window
-  // fails outright even when the next model of the chain has room for it.
-  it("a query too big for the preferred model's window falls back to a model with a larger window", async () => {
+  it("a query too big for the preferred model's window falls back to a model with a larger window, and says so in the custom stream", async () => {
     const server = await startServer({ models: [{ name: PRIMARY, contextLength: TINY }, { name: SECOND, contextLength: 8192 }, { name: THIRD, contextLength: 8192 }] });
-    const result = await graphFor(server.url).invoke({ query: PASTED_LOG, documents: DOCS }, thread("overflow-fallback"));
+    const { events, values } = await invokeWithEvents(graphFor(server.url), { query: PASTED_LOG, documents: DOCS }, "overflow-fallback");
+    const result = values as unknown as GenerationResult;
 
+    expect(events.filter((e) => e.type === "fallback")).toEqual([{ type: "fallback", from: PRIMARY, to: SECOND, code: "CONTEXT_OVERFLOW" }]);
     expect(chatModels(server)).toEqual([SECOND]);
     expect(result.modelsTried.map((a) => [a.model, a.code ?? a.outcome])).toEqual([
       [PRIMARY, "CONTEXT_OVERFLOW"],
