@@ -203,12 +203,6 @@ describe("11. concurrency limit and queue", () => {
     }
   });
 
-  // BUG (src/nodes/generate.ts + src/errors.ts FALLBACK_CODES): a *local* SERVER_BUSY (the
-  // per-server bulkhead is full — `details.local`) is fallback-worthy, so the generate node moves
-  // to the next model of the chain, which shares the same server and the same full bulkhead.
-  // The caller gets ALL_MODELS_FAILED (CLI exit 6, "every model failed") instead of SERVER_BUSY
-  // (exit 3, "retry later or raise BRUNO_CONCURRENCY / BRUNO_QUEUE_SIZE"); and whenever a slot
-  // frees up during that walk, the overflow caller is silently answered by a weaker fallback model.
   it("the overflow callers get SERVER_BUSY itself (no walk down the fallback chain)", async () => {
     const { rejected } = await overflow();
     expect(rejected).toHaveLength(5);
@@ -286,12 +280,6 @@ describe("12. circuit breaker", () => {
     expect(chatsFor(server, PRIMARY)).toHaveLength(2);
   });
 
-  // BUG (src/graph/graph.ts `routeAfterGenerate`): when the generate node skips a model whose
-  // circuit is open it records `{ outcome: "skipped", code: "CIRCUIT_OPEN" }` and advances
-  // modelIndex, but routeAfterGenerate only loops back to buildPrompt for outcome "failed"; a
-  // "skipped" entry routes to validateCitations with no generation, and the turn dies with
-  // GENERATION_FAILED "no generation to validate; generate must run first". So once a circuit
-  // opens, every turn routed to that model fails instead of falling back.
   it("a model whose circuit is open is skipped (modelsTried `skipped` CIRCUIT_OPEN) and the next model answers", async () => {
     const { server, graphA } = await openCircuit();
 
@@ -306,14 +294,6 @@ describe("12. circuit breaker", () => {
     expect(chatModels(server).slice(4)).toEqual([SECOND]);
   });
 
-  // BUG (src/tools/resilience.ts + src/nodes/generate.ts): an open circuit never recovers.
-  // cockatiel moves Open → HalfOpen only inside `breaker.execute()` once `halfOpenAfter` has
-  // passed; `CircuitBreakerPolicy.state` keeps reporting Open until then. But the generate node
-  // skips the model when `resilience.isOpen()` (state Open), and `Resilience.once()` throws
-  // CIRCUIT_OPEN itself when `breaker.state === Open`, so `breaker.execute()` is never called
-  // again and no trial request is ever sent: after BRUNO_BREAKER_THRESHOLD failures a model is
-  // out for the life of the process. (This graph-level test also trips the routing bug above;
-  // the next one isolates the Resilience part.)
   it("after BRUNO_BREAKER_COOLDOWN_MS a trial request goes through and its success closes the circuit", async () => {
     const { server, resilience, graphA } = await openCircuit();
     vi.setSystemTime(Date.now() + COOLDOWN_MS + 1);
@@ -346,10 +326,6 @@ describe("12. circuit breaker", () => {
     expect(resilience.circuitState(call.host, call.model)).toBe("closed");
   });
 
-  // BUG (minor, src/nodes/generate.ts): when the circuit opens *during* a turn's retries
-  // (BRUNO_BREAKER_THRESHOLD ≤ BRUNO_RETRY_ATTEMPTS), the next retry is refused with CIRCUIT_OPEN
-  // and the model would be recorded as `skipped` / CIRCUIT_OPEN although it received requests and
-  // failed with SERVER_ERROR (today the turn then dies of the routing bug above instead).
   it("a model that failed its requests is recorded as failed with the server's error, not skipped", async () => {
     const server = await startServer();
     server.scriptFor(PRIMARY, boom, boom, boom);

@@ -116,12 +116,6 @@ describe("2. connection dropped mid-stream", () => {
     expect((await threadMessages(graph, "drop")).map(textOf)).toEqual([QUERY, ANSWER]);
   });
 
-  // BUG (src/cli/session.ts `runTurn`): the CLI streams tokens as they come; when an attempt
-  // dies mid-answer and the retry answers, the dropped attempt's tokens stay on stdout, glued to
-  // the retried answer ("(fake-ollama) Based on Raise the ingester…"), and because the streamed
-  // text then differs from the final answer, runTurn prints "[answer with invalid citations
-  // removed]" and the answer again — a false claim: no citation was removed. (`streamed` is
-  // only reset when `langgraph_step` changes, and a retry happens inside the same step.)
   it("the CLI does not claim citations were removed after a mid-stream retry", async () => {
     const server = await startServer();
     // No --docs, so the answer cites nothing: any "citations removed" notice would be false.
@@ -369,12 +363,6 @@ describe("9. malformed stream", () => {
     ]);
   });
 
-  // BUG (error classification, src/tools/ollamaErrors.ts `toBrunoError`): Ollama's mid-stream
-  // error when the model runner dies (e.g. killed by the OOM killer) reads "llama runner process
-  // has terminated: signal: killed". The catch-all /fetch failed|terminated|socket|network/
-  // matches "terminated", so a server that is up and answering is reported as
-  // SERVER_UNREACHABLE, "cannot talk to Ollama … check that it is running and OLLAMA_HOST /
-  // --host is right" — wrong advice; it should be SERVER_ERROR (or GENERATION_FAILED).
   it("a runner crash reported mid-stream is not SERVER_UNREACHABLE", async () => {
     const server = await startServer();
     server.scriptFor(PRIMARY, { kind: "streamError", afterTokens: 1, error: "llama runner process has terminated: signal: killed" });
