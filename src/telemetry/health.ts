@@ -2,7 +2,6 @@
  * Health of the generation stage as a probe sees it: Ollama reachable, and the catalog's models
  * installed there.
  */
-import { isBrunoError } from "../errors.js";
 import { sameModelTag, type ModelCatalog } from "../tools/catalog.js";
 import type { OllamaAdmin } from "../tools/ollamaAdmin.js";
 
@@ -19,7 +18,7 @@ export interface HealthReport {
 }
 
 function describe(error: unknown): string {
-  return isBrunoError(error) || error instanceof Error ? error.message : String(error);
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -30,6 +29,7 @@ export async function checkHealth(options: { admin: OllamaAdmin; catalog: ModelC
   const { admin, catalog } = options;
   const call = options.signal ? { signal: options.signal } : {};
   const report: HealthReport = { status: "down", ollama: { host: admin.host, reachable: false }, models: { installed: [], missing: [] } };
+  const routed = [...new Set(Object.values(catalog.routes))];
   let names: string[];
   try {
     report.ollama.version = await admin.version(call);
@@ -37,12 +37,12 @@ export async function checkHealth(options: { admin: OllamaAdmin; catalog: ModelC
     report.ollama.reachable = true;
   } catch (error) {
     report.ollama.error = describe(error);
-    report.models.missing = [...new Set(Object.values(catalog.routes))];
+    report.models.missing = routed;
     return report;
   }
   const installed = (tag: string) => names.some((name) => sameModelTag(name, tag));
   report.models.installed = catalog.models.map((m) => m.tag).filter(installed);
-  report.models.missing = [...new Set(Object.values(catalog.routes))].filter((tag) => !installed(tag));
+  report.models.missing = routed.filter((tag) => !installed(tag));
   report.status = report.models.installed.length === 0 ? "down" : report.models.missing.length > 0 ? "degraded" : "ok";
   return report;
 }

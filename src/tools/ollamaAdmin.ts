@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ModelNotFoundError } from "../errors.js";
 import { systemClock, type Clock } from "./clock.js";
-import { ollamaStatus, toBrunoError } from "./ollamaErrors.js";
+import { toBrunoError } from "./ollamaErrors.js";
 
 /** A model installed on the server, as `/api/tags` lists it. */
 export interface InstalledModel {
@@ -159,4 +159,3 @@ export function staticOllamaAdmin(models: readonly string[], host = "static://mo
   };
 }
 
-export { ollamaStatus };

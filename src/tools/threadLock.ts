@@ -23,11 +23,6 @@ export class ThreadBusyError extends BrunoError {
 export class InProcessThreadLock implements ThreadLock {
   private readonly tails = new Map<string, Promise<void>>();
 
-  /** Threads with a turn running or waiting. */
-  get busyThreads(): number {
-    return this.tails.size;
-  }
-
   async acquire(threadId: string, options: { timeoutMs: number; signal?: AbortSignal | undefined }): Promise<() => void> {
     const previous = this.tails.get(threadId) ?? Promise.resolve();
     let release!: () => void;
