@@ -260,18 +260,21 @@ export const GenerationState = new StateSchema({
 export type GenerationStateType = typeof GenerationState.State;
 export type GenerationUpdate = typeof GenerationState.Update;
 
-/**
- * What a caller passes for one turn. Plain schemas here: the channels themselves are declared
- * once, in `GenerationState`.
- */
-export const GenerationInput = new StateSchema({
+/** The zod schema of a turn's input; the edge validates with it (typed errors name the field). */
+export const GenerationInputSchema = z.object({
   query: z.string().describe("The user's question, as typed."),
   documents: z.array(ContextDocument).optional().describe("Ranked context documents, cited as [1]..[k] in this order."),
   queryType: QueryType.optional().describe("An upstream classification to honour."),
   preferences: Preferences.optional().describe("Answer-style preferences."),
-  model: z.string().optional().describe("An explicit model tag to use."),
+  model: z.string().min(1).optional().describe("An explicit model tag to use."),
   maxLatencyMs: z.number().positive().optional().describe("Latency budget in ms."),
 });
+
+/**
+ * What a caller passes for one turn (the graph's input schema, from `GenerationInputSchema`):
+ * the channels themselves are declared once, in `GenerationState`.
+ */
+export const GenerationInput = new StateSchema(GenerationInputSchema.shape);
 
 /** What a turn returns: exactly what `bruno ask --json` prints. */
 export const GenerationOutput = new StateSchema({
@@ -287,15 +290,6 @@ export const GenerationOutput = new StateSchema({
   usage: Usage,
 });
 
-/** The zod schema the edge validates a turn's input with (typed errors name the field). */
-export const GenerationInputSchema = z.object({
-  query: z.string(),
-  documents: z.array(ContextDocument).optional(),
-  queryType: QueryType.optional(),
-  preferences: Preferences.optional(),
-  model: z.string().min(1).optional(),
-  maxLatencyMs: z.number().positive().optional(),
-});
 export type GenerationInput = z.infer<typeof GenerationInputSchema>;
 
 /** The output contract as a plain type. */
