@@ -472,20 +472,10 @@ function containsNumber(haystack: string, token: string): boolean {
  * template of the document), otherwise the share of its parts found (parts the question
  * contains count as found).
  */
-export function specificPresence(
-  specific: Specific,
-  flatText: string,
-  templates: readonly RegExp[] = [],
-  exempt: ReadonlySet<string> = new Set(),
-): number {
-  return presenceOf(specific.kind, flatten(specific.text), flatText, templates, exempt);
-}
-
 function presenceOf(kind: SpecificKind, needle: string, flatText: string, templates: readonly RegExp[], exempt: ReadonlySet<string>): number {
-  const specific = { kind };
-  if (specific.kind === "number") return containsBounded(flatText, needle) || containsNumber(flatText, needle) ? 1 : 0;
-  if (containsBounded(flatText, needle) || (specific.kind !== "identifier" && flatText.includes(needle))) return 1;
-  if (specific.kind === "code" && templates.some((t) => t.test(needle))) return 1;
+  if (kind === "number") return containsBounded(flatText, needle) || containsNumber(flatText, needle) ? 1 : 0;
+  if (containsBounded(flatText, needle) || (kind !== "identifier" && flatText.includes(needle))) return 1;
+  if (kind === "code" && templates.some((t) => t.test(needle))) return 1;
   const parts = needle.split(/[\s/=:,]+/).filter((p) => p.length >= 2);
   if (parts.length < 2) return 0;
   let found = 0;
