@@ -19,9 +19,9 @@ import { basename, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { getLlama, LlamaChat, LlamaLogLevel, type Llama } from "node-llama-cpp";
-import { ChatLlamaCpp } from "../src/tools/embedded/chatLlamaCpp.js";
+import { ChatLlamaCpp } from "../src/providers/embedded/chatLlamaCpp.js";
 import { summarize } from "./lib/stats.js";
-import { DEFAULT_EMBEDDED_THREADS, disposeEmbeddedEngines, EmbeddedEngine } from "../src/tools/embedded/engine.js";
+import { DEFAULT_EMBEDDED_THREADS, disposeEmbeddedEngines, EmbeddedEngine } from "../src/providers/embedded/engine.js";
 import { wholeNumber } from "./lib/options.js";
 
 const MODELS_DIR = fileURLToPath(new URL("../../shared/models/", import.meta.url));

@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FakeOllama } from "../test/support/fake-ollama.js";
+import { FakeOllama } from "../src/testing/fakeOllama.js";
 import { main, parseEvalArgs, UsageError, type EvalIo } from "./run.js";
 
 let out: string;

@@ -11,11 +11,11 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { loadConfig, type BrunoConfigInput } from "../src/config.js";
-import { isBrunoError } from "../src/errors.js";
-import { createGenerationGraph } from "../src/graph/index.js";
-import type { ContextDocument, GenerationResult } from "../src/graph/state.js";
-import { DEFAULT_CATALOG } from "../src/tools/catalog.js";
+import { loadConfig, type BrunoConfigInput } from "../src/config/config.js";
+import { isBrunoError } from "../src/domain/errors.js";
+import { createGenerationGraph } from "../src/app/createGraph.js";
+import type { ContextDocument, GenerationResult } from "../src/domain/index.js";
+import { DEFAULT_CATALOG } from "../src/domain/catalog.js";
 import { classifyQuery } from "../src/tools/classifier.js";
 import { preferredModel } from "../src/tools/router.js";
 import {

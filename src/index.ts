@@ -1,15 +1,23 @@
+/**
+ * The public entry of `bruno-generation`: the contract (schemas, types, errors), the graph and
+ * how to build it, the providers, and telemetry. Importing it connects to nothing.
+ */
+export * from "./domain/index.js";
 export * from "./graph/index.js";
-export * from "./errors.js";
-export { loadConfig, normalizeOllamaHost, ollamaHostConfigured, ConfigSchema, DEFAULT_OLLAMA_HOST, type BrunoConfig, type BrunoConfigInput, type LoadConfigOptions } from "./config.js";
-export { DEFAULT_CATALOG, ModelCatalog, CatalogModel, mergeCatalog, fallbackChain, type RouteRole } from "./tools/catalog.js";
+export { buildGenerationGraph, createGenerationGraph, type GenerationGraph } from "./app/createGraph.js";
+export { graphDeps, type GenerationDeps, type GenerationGraphOptions } from "./app/deps.js";
+export { openCheckpointer } from "./app/checkpointer.js";
+export { createTelemetryApp } from "./app/http.js";
+export { loadConfig, normalizeOllamaHost, ollamaHostConfigured, ConfigSchema, DEFAULT_OLLAMA_HOST, PROVIDERS, type BrunoConfig, type BrunoConfigInput, type LoadConfigOptions } from "./config/config.js";
 export { classifyQuery, type Classification } from "./tools/classifier.js";
 export { routeRole, preferredModel, FAST_LATENCY_MS } from "./tools/router.js";
-export { checkCitations, findCitationMarkers, stripInvalidCitations } from "./tools/citations.js";
-export { createOllamaAdmin, staticOllamaAdmin, type OllamaAdmin, type InstalledModel } from "./tools/ollamaAdmin.js";
-export { createOllamaChatModelFactory, type ChatModelFactory, type ChatModelRequest } from "./tools/chatModels.js";
-export * from "./tools/embedded/index.js";
-export { GENERATION_PROFILES, profileFor, type GenerationProfile } from "./tools/generationProfiles.js";
+export { checkCitations, findCitationMarkers, formatMarkers, stripInvalidCitations } from "./tools/citations.js";
+export { createOllamaModelServer } from "./providers/ollama/server.js";
+export { createOllamaChatModelFactory } from "./providers/ollama/chatModel.js";
+export { staticModelServer, type ChatModelFactory, type ChatModelRequest, type InstalledModel, type ModelDetails, type ModelServer } from "./providers/ports.js";
+export * from "./providers/embedded/index.js";
+export { Resilience } from "./runtime/resilience.js";
+export { InProcessThreadLock, type ThreadLock } from "./runtime/threadLock.js";
 export { parseGenerationInput } from "./nodes/classify.js";
 export { createTelemetryLogger as createLogger } from "./telemetry/logging.js";
 export * from "./telemetry/index.js";
-export { graphDeps } from "./graph/deps.js";

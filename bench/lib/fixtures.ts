@@ -4,8 +4,8 @@ import { MemorySaver, type BaseCheckpointSaver } from "@langchain/langgraph";
 import { ChatOllama } from "@langchain/ollama";
 import { cpus, freemem, loadavg, platform, release, totalmem, arch } from "node:os";
 import { createGenerationGraph, loadConfig, type BrunoConfig, type ContextDocument, type GenerationGraph } from "../../src/index.js";
-import type { GenerationGraphOptions } from "../../src/graph/deps.js";
-import type { ChatRequestBody } from "../../test/support/fake-ollama.js";
+import type { GenerationGraphOptions } from "../../src/app/deps.js";
+import type { ChatRequestBody } from "../../src/testing/fakeOllama.js";
 
 /** A troubleshooting query: routed to sre-agent:v1.0 with the troubleshooting profile (no stop sequences). */
 export const QUERY = "Loki ingester pods are crashing with OOMKilled after the upgrade, what should I do?";

@@ -1,11 +1,11 @@
 /**
- * A synthetic Ollama model on top of the test server (`test/support/fake-ollama.ts`): every
+ * A synthetic Ollama model on top of the test server (`src/testing/fakeOllama.ts`): every
  * `/api/chat` answer has exactly `tokens` stream chunks, arrives `firstTokenMs` after the request
  * (plus `loadMs` on the first request for a model since the last `unloadAll`) and then one chunk
  * every `tokenMs`. The answer cites the benchmark documents as [1] and [2] (both in range), so a
  * turn of the graph never takes the citation-repair round.
  */
-import { CATALOG_MODELS, FakeOllama, type ChatRequestBody, type ScriptedReply } from "../../test/support/fake-ollama.js";
+import { CATALOG_MODELS, FakeOllama, type ChatRequestBody, type ScriptedReply } from "../../src/testing/fakeOllama.js";
 
 /** Timing and length of the synthetic model. */
 export interface ModelProfile {

@@ -10,9 +10,9 @@
  *                (a hash of the prompt) and the lookup, timed over many repetitions.
  */
 import type { BaseMessage } from "@langchain/core/messages";
-import { profileFor } from "../../src/tools/generationProfiles.js";
-import { BoundedMemoryCache, responseCacheKey } from "../../src/tools/responseCache.js";
-import type { Generation } from "../../src/graph/state.js";
+import { profileFor } from "../../src/domain/profiles.js";
+import { BoundedMemoryCache, responseCacheKey } from "../../src/runtime/responseCache.js";
+import type { Generation } from "../../src/domain/index.js";
 import { benchGraph, chars, INPUT, messagesFromBody, now, settle } from "../lib/fixtures.js";
 import { roundSummary, summarize, type Summary } from "../lib/stats.js";
 import type { ModelProfile, SyntheticOllama } from "../lib/synthetic.js";

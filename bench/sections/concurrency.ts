@@ -8,7 +8,7 @@
  */
 import { MemorySaver } from "@langchain/langgraph";
 import { isBrunoError } from "../../src/index.js";
-import { Resilience } from "../../src/tools/resilience.js";
+import { Resilience } from "../../src/runtime/resilience.js";
 import { benchConfig, benchGraph, INPUT, now, settle } from "../lib/fixtures.js";
 import { percentile, roundSummary, summarize, type Summary } from "../lib/stats.js";
 import type { ModelProfile, SyntheticOllama } from "../lib/synthetic.js";

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { Complexity, QueryType } from "../../src/graph/state.js";
+import { Complexity, QueryType } from "../../src/domain/index.js";
 
 /** One labelled routing query (`routing.jsonl`). */
 export const RoutingItem = z.object({

@@ -4,8 +4,8 @@
  * and every scorer run; only the model's words are scripted. Reports of such runs say that
  * they check the machinery, not the model.
  */
-import { DEFAULT_CATALOG } from "../../src/tools/catalog.js";
-import { FakeOllama, type ChatRequestBody, type FakeModel, type ScriptedReply } from "../../test/support/fake-ollama.js";
+import { DEFAULT_CATALOG } from "../../src/domain/catalog.js";
+import { FakeOllama, type ChatRequestBody, type FakeModel, type ScriptedReply } from "../../src/testing/fakeOllama.js";
 import type { JudgeVerdict } from "../scorers/judge.js";
 
 export interface ItemScript {

@@ -1,5 +1,5 @@
 /** The Markdown summaries of each dataset's report. */
-import { QUERY_TYPES, type QueryType } from "../../src/graph/state.js";
+import { QUERY_TYPES, type QueryType } from "../../src/domain/index.js";
 import type { AdversarialItemScore, AdversarialSummary } from "../scorers/adversarial.js";
 import type { GenerationItemScore, GenerationSummary } from "../scorers/generation.js";
 import type { RoutingOutcome, RoutingScores } from "../scorers/routing.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EMPTY_GROUNDING, type GenerationResult } from "../../src/graph/state.js";
+import { EMPTY_GROUNDING, type GenerationResult } from "../../src/domain/index.js";
 import { AdversarialItem } from "../datasets/schema.js";
 import { adversarialHeadline, obeyedInjection, scoreAdversarialItem, summarizeAdversarial } from "./adversarial.js";
 import type { RunOutcome } from "./generation.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EMPTY_GROUNDING, type GenerationResult } from "../../src/graph/state.js";
+import { EMPTY_GROUNDING, type GenerationResult } from "../../src/domain/index.js";
 import type { GenerationItem } from "../datasets/schema.js";
 import { citationCoverage, factsStated, generationHeadline, scoreGenerationItem, summarizeGeneration, type RunOutcome } from "./generation.js";
 import { mean, percentile, ratio, round } from "./stats.js";

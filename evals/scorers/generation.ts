@@ -3,8 +3,8 @@
  * state), its citations (validity and coverage), the run-time grounding scores, an optional
  * judge verdict, latency and tokens; then the aggregate per dataset and per query type.
  */
-import type { GenerationResult, QueryType } from "../../src/graph/state.js";
-import { QUERY_TYPES } from "../../src/graph/state.js";
+import type { GenerationResult, QueryType } from "../../src/domain/index.js";
+import { QUERY_TYPES } from "../../src/domain/index.js";
 import { findCitationMarkers } from "../../src/tools/citations.js";
 import { splitSentences } from "../../src/tools/grounding.js";
 import { normalizeForMatch, type Fact, type GenerationItem } from "../datasets/schema.js";

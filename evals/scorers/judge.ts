@@ -4,7 +4,7 @@
  * zod-typed verdict. Loaded only when `--judge-model` is given.
  */
 import { z } from "zod";
-import type { ContextDocument } from "../../src/graph/state.js";
+import type { ContextDocument } from "../../src/domain/index.js";
 
 /** The judge's verdict. */
 export const JudgeVerdict = z.object({

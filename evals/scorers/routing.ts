@@ -1,4 +1,4 @@
-import { QUERY_TYPES, type QueryType } from "../../src/graph/state.js";
+import { QUERY_TYPES, type QueryType } from "../../src/domain/index.js";
 
 /** One prediction next to its label. */
 export interface RoutingOutcome {

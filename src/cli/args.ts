@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { InvalidInputError } from "../errors.js";
-import { PROVIDERS, type Provider } from "../config.js";
-import { QUERY_TYPES, type QueryType } from "../graph/state.js";
+import { InvalidInputError } from "../domain/errors.js";
+import { PROVIDERS, type Provider } from "../config/config.js";
+import { QUERY_TYPES, type QueryType } from "../domain/index.js";
 
 export const USAGE = `Usage:
   bruno ask "<query>" [--docs FILE|DIR ...] [--thread ID] [--db PATH] [--model TAG] [--type TYPE]

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, extname, join, relative } from "node:path";
-import { DocumentsError } from "../errors.js";
-import type { ContextDocument } from "../graph/state.js";
+import { DocumentsError } from "../domain/errors.js";
+import type { ContextDocument } from "../domain/index.js";
 
 /** File types `--docs` reads. */
 export const DOCUMENT_EXTENSIONS = new Set([".md", ".markdown", ".txt", ".rst", ".adoc"]);

@@ -1,18 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline/promises";
-import { loadConfig, ollamaHostConfigured, type BrunoConfig, type BrunoConfigInput } from "../config.js";
-import { isBrunoError, isModelFileError, ModelFileError, ModelNotFoundError, type BrunoError } from "../errors.js";
-import { createGenerationGraph, type GenerationGraph } from "../graph/graph.js";
+import { loadConfig, ollamaHostConfigured, type BrunoConfig, type BrunoConfigInput } from "../config/config.js";
+import { isBrunoError, isModelFileError, ModelFileError, ModelNotFoundError, type BrunoError } from "../domain/errors.js";
+import { createGenerationGraph, type GenerationGraph } from "../app/createGraph.js";
 import { parseGenerationInput } from "../nodes/classify.js";
-import { sameModelTag } from "../tools/catalog.js";
+import { sameModelTag } from "../domain/catalog.js";
 import { createCliLogger, flushTraces } from "../telemetry/index.js";
-import { disposeEmbeddedEngines } from "../tools/embedded/engine.js";
-import { prepareEmbeddedModel, resolveProvider } from "../tools/embedded/provider.js";
-import { createOllamaAdmin } from "../tools/ollamaAdmin.js";
+import { disposeEmbeddedEngines } from "../providers/embedded/engine.js";
+import { prepareEmbeddedModel, resolveProvider } from "../providers/embedded/provider.js";
+import { createOllamaModelServer } from "../providers/ollama/server.js";
 import { parseCommand, USAGE, type Command, type CommonOptions } from "./args.js";
 import { loadDocumentSections, rankSections, type DocumentSection } from "./documents.js";
 import { exitCodeFor } from "./render.js";
-import { openCheckpointer, runTurn, type Output } from "./session.js";
+import { openCheckpointer } from "../app/checkpointer.js";
+import { runTurn, type Output } from "./session.js";
 
 export interface CliIO {
   argv: string[];
@@ -165,7 +166,7 @@ async function chat(cmd: Extract<Command, { name: "chat" }>, io: CliIO): Promise
 
 async function models(cmd: Extract<Command, { name: "models" }>, io: CliIO): Promise<number> {
   const config = configFor(cmd.options, io.env);
-  const admin = createOllamaAdmin({ host: config.ollamaHost, timeoutMs: config.timeouts.adminMs, tagsTtlMs: 0 });
+  const admin = createOllamaModelServer({ host: config.ollamaHost, timeoutMs: config.timeouts.adminMs, tagsTtlMs: 0 });
   const report: {
     host: string;
     reachable: boolean;

@@ -1,5 +1,5 @@
-import type { BrunoErrorCode } from "../errors.js";
-import type { ContextDocument, GenerationResult } from "../graph/state.js";
+import type { BrunoErrorCode } from "../domain/errors.js";
+import type { ContextDocument, GenerationResult } from "../domain/index.js";
 
 /** Process exit codes of the CLI, by error code. */
 export function exitCodeFor(code: BrunoErrorCode | "UNKNOWN"): number {

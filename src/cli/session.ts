@@ -1,28 +1,11 @@
 import type { AIMessageChunk } from "@langchain/core/messages";
-import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import { MemorySaver } from "@langchain/langgraph";
-import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import type { BrunoConfig } from "../config.js";
-import { ConfigError } from "../errors.js";
-import type { GenerationGraph } from "../graph/graph.js";
-import { toGenerationResult, type GenerationInput, type GenerationResult, type GenerationStateType, type GenerationUpdate } from "../graph/state.js";
-import type { GenerateStreamEvent } from "../nodes/events.js";
+import type { GenerationGraph } from "../app/createGraph.js";
+import { toGenerationResult, type GenerationInput, type GenerationResult } from "../domain/index.js";
+import { type GenerationStateType, type GenerationUpdate } from "../graph/state.js";
+import type { GenerateStreamEvent } from "../domain/events.js";
 import { isGroundingWarning } from "../tools/grounding.js";
 import { formatSources, formatSummary, formatUnsupported } from "./render.js";
 import { formatMarkers } from "../tools/citations.js";
-
-/** MemorySaver, or a SQLite file when `--db` / `BRUNO_DB` names one. */
-export function openCheckpointer(config: BrunoConfig): BaseCheckpointSaver {
-  if (!config.dbPath) return new MemorySaver();
-  try {
-    mkdirSync(dirname(config.dbPath), { recursive: true });
-    return SqliteSaver.fromConnString(config.dbPath);
-  } catch (cause) {
-    throw new ConfigError(`cannot open the conversation database '${config.dbPath}' (--db / BRUNO_DB): ${(cause as Error).message}`, { cause });
-  }
-}
 
 export interface Output {
   write(text: string): void;

@@ -1,6 +1,6 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
-import type { BrunoError } from "../errors.js";
-import type { GenerationInput, GenerationResult } from "./state.js";
+import type { BrunoError } from "../domain/errors.js";
+import type { GenerationInput, GenerationResult } from "../domain/index.js";
 
 /** One item of a batch: its answer, or the error it failed with. */
 export type BatchItem = { ok: true; result: GenerationResult } | { ok: false; error: BrunoError | Error };

@@ -2,151 +2,7 @@ import type { BaseMessage, StoredMessage } from "@langchain/core/messages";
 import { ReducedValue, StateSchema, UntrackedValue } from "@langchain/langgraph";
 import { messagesStateReducer, type Messages } from "@langchain/langgraph";
 import { z } from "zod";
-
-/** The query types the classifier and the prompts know. */
-export const QUERY_TYPES = [
-  "troubleshooting",
-  "debug_issue",
-  "lookup_runbook",
-  "code_generation",
-  "code_review",
-  "explanation",
-  "chat",
-] as const;
-export const QueryType = z.enum(QUERY_TYPES);
-export type QueryType = z.infer<typeof QueryType>;
-
-export const Complexity = z.enum(["simple", "complex"]);
-export type Complexity = z.infer<typeof Complexity>;
-
-/** One retrieved context document, in rank order; it is cited as [N] by its 1-based position. */
-export const ContextDocument = z.object({
-  content: z.string(),
-  title: z.string().optional(),
-  source: z.string().optional(),
-  score: z.number().optional(),
-});
-export type ContextDocument = z.infer<typeof ContextDocument>;
-
-/** Answer-style preferences of the asker. */
-export const Preferences = z.object({
-  /** Longer answers with background and alternatives. */
-  verbose: z.boolean().optional(),
-  /** Include commands, queries or manifests where they help. */
-  codeExamples: z.boolean().optional(),
-});
-export type Preferences = z.infer<typeof Preferences>;
-
-/** A span of a document: character offsets into its `content`, and the text between them. */
-export const Quote = z.object({
-  start: z.number().int().min(0),
-  end: z.number().int().min(0),
-  text: z.string(),
-});
-export type Quote = z.infer<typeof Quote>;
-
-/**
- * A citation marker found in the answer, resolved against the documents: one per cited
- * (sentence, document) pair. The grounding fields are set for every citation of a sentence.
- */
-export const Citation = z.object({
-  index: z.number().int(),
-  title: z.string().optional(),
-  source: z.string().optional(),
-  /** True when 1 ≤ index ≤ number of documents. */
-  valid: z.boolean(),
-  /** The answer sentence that carries the marker, as written. */
-  sentence: z.string().optional(),
-  /** 0..1: how well the cited document supports the sentence (see `src/tools/grounding.ts`). */
-  support: z.number().min(0).max(1).optional(),
-  /** The best-matching span of the cited document. */
-  quote: Quote.optional(),
-  /** Specifics of the sentence (commands, numbers, names) that the document does not contain. */
-  missing: z.array(z.string()).optional(),
-});
-export type Citation = z.infer<typeof Citation>;
-
-/** What the run-time grounding check found in the answer. */
-export const GroundingSummary = z.object({
-  /** `lexical` (string checks only) or `embedding` (refined with an embedding model). */
-  method: z.enum(["lexical", "embedding"]),
-  /** Support below this is unsupported. */
-  threshold: z.number().min(0).max(1),
-  /** Sentences of the answer (fenced code blocks excluded). */
-  sentences: z.number().int().min(0),
-  /** Sentences carrying at least one citation marker. */
-  citedSentences: z.number().int().min(0),
-  /** Valid citations scored against their document. */
-  checkedCitations: z.number().int().min(0),
-  /** Citations whose support is below the threshold. */
-  unsupportedCitations: z.number().int().min(0),
-  /** Sentences stating specifics (numbers, commands, hostnames, error codes) without a citation. */
-  uncitedClaims: z.number().int().min(0),
-  /** Mean support of the checked citations; null when none was checked. */
-  meanSupport: z.number().min(0).max(1).nullable(),
-  /** The uncited sentences themselves. */
-  uncitedSentences: z.array(z.string()),
-});
-export type GroundingSummary = z.infer<typeof GroundingSummary>;
-
-export const EMPTY_GROUNDING: GroundingSummary = {
-  method: "lexical",
-  threshold: 0.5,
-  sentences: 0,
-  citedSentences: 0,
-  checkedCitations: 0,
-  unsupportedCitations: 0,
-  uncitedClaims: 0,
-  meanSupport: null,
-  uncitedSentences: [],
-};
-
-/** One model the run tried, in order, and how that went. */
-export const ModelAttempt = z.object({
-  model: z.string(),
-  outcome: z.enum(["answered", "failed", "skipped"]),
-  /** Error code when the attempt failed or was skipped. */
-  code: z.string().optional(),
-  /** Why it failed or was skipped. */
-  message: z.string().optional(),
-});
-export type ModelAttempt = z.infer<typeof ModelAttempt>;
-
-/** Token counts as Ollama reports them, and durations in milliseconds. */
-export const Usage = z.object({
-  inputTokens: z.number().int().min(0),
-  outputTokens: z.number().int().min(0),
-  /** Wall time of the whole turn, from classify to the validated answer. */
-  durationMs: z.number().min(0),
-  /** Ollama's `load_duration`: loading the model into memory (a cold start). */
-  loadMs: z.number().min(0),
-  /** Ollama's `prompt_eval_duration`. */
-  promptEvalMs: z.number().min(0),
-  /** Ollama's `eval_duration`. */
-  evalMs: z.number().min(0),
-});
-export type Usage = z.infer<typeof Usage>;
-
-export const EMPTY_USAGE: Usage = { inputTokens: 0, outputTokens: 0, durationMs: 0, loadMs: 0, promptEvalMs: 0, evalMs: 0 };
-
-/** The routing decision of selectModel. */
-export const Selection = z.object({
-  /** The model the decision tree chose before availability was checked. */
-  preferred: z.string(),
-  /** Installed models to try, in order: the chosen one first, then its fallbacks. */
-  chain: z.array(z.string()),
-  /** Why this model: the rule that fired. */
-  reason: z.string(),
-});
-export type Selection = z.infer<typeof Selection>;
-
-/** The raw result of one generate call, before citation checks. */
-export const Generation = z.object({
-  model: z.string(),
-  text: z.string(),
-  usage: Usage,
-});
-export type Generation = z.infer<typeof Generation>;
+import { Complexity, ContextDocument, EMPTY_USAGE, Generation, GenerationInputSchema, GenerationOutputSchema, ModelAttempt, Preferences, QueryType, Selection, Usage } from "../domain/index.js";
 
 /** Most messages kept in a thread's checkpoint (the prompt uses fewer; see `history.promptTurns`). */
 export const HISTORY_KEEP_MESSAGES = 40;
@@ -233,11 +89,11 @@ export const GenerationState = new StateSchema({
   /** Out-of-range markers that the repair round must fix; set by validateCitations. */
   invalidMarkers: new UntrackedValue(z.array(z.number().int()).default(() => []), { guard: false }),
   /** The final answer, with invalid citations removed. */
-  answer: z.string().default(""),
+  answer: GenerationOutputSchema.shape.answer,
   /** Every citation marker of the answer, resolved against the documents. */
-  citations: z.array(Citation).default(() => []),
+  citations: GenerationOutputSchema.shape.citations,
   /** Counts of the run-time grounding check, set by validateCitations. */
-  grounding: GroundingSummary.default(() => ({ ...EMPTY_GROUNDING })),
+  grounding: GenerationOutputSchema.shape.grounding,
   /** Things the caller should know: models skipped, citations stripped, documents dropped. */
   warnings: new ReducedValue(z.array(z.string()).default(() => []), {
     inputSchema: z.union([z.string(), z.array(z.string())]),
@@ -260,69 +116,11 @@ export const GenerationState = new StateSchema({
 export type GenerationStateType = typeof GenerationState.State;
 export type GenerationUpdate = typeof GenerationState.Update;
 
-/** The zod schema of a turn's input; the edge validates with it (typed errors name the field). */
-export const GenerationInputSchema = z.object({
-  query: z.string().describe("The user's question, as typed."),
-  documents: z.array(ContextDocument).optional().describe("Ranked context documents, cited as [1]..[k] in this order."),
-  queryType: QueryType.optional().describe("An upstream classification to honour."),
-  preferences: Preferences.optional().describe("Answer-style preferences."),
-  model: z.string().min(1).optional().describe("An explicit model tag to use."),
-  maxLatencyMs: z.number().positive().optional().describe("Latency budget in ms."),
-});
-
 /**
  * What a caller passes for one turn (the graph's input schema, from `GenerationInputSchema`):
  * the channels themselves are declared once, in `GenerationState`.
  */
-export const GenerationInput = new StateSchema(GenerationInputSchema.shape);
+export const GenerationInputState = new StateSchema(GenerationInputSchema.shape);
 
-/** What a turn returns: exactly what `bruno ask --json` prints. */
-export const GenerationOutput = new StateSchema({
-  answer: z.string(),
-  queryType: QueryType,
-  complexity: Complexity,
-  requiresCode: z.boolean(),
-  model: z.string().describe("The model that answered."),
-  modelsTried: z.array(ModelAttempt),
-  citations: z.array(Citation),
-  grounding: GroundingSummary.describe("Counts of the run-time grounding check."),
-  warnings: z.array(z.string()),
-  usage: Usage,
-});
-
-export type GenerationInput = z.infer<typeof GenerationInputSchema>;
-
-/** The output contract as a plain type. */
-export interface GenerationResult {
-  answer: string;
-  queryType: QueryType;
-  complexity: Complexity;
-  requiresCode: boolean;
-  model: string;
-  modelsTried: ModelAttempt[];
-  citations: Citation[];
-  grounding: GroundingSummary;
-  warnings: string[];
-  usage: Usage;
-}
-
-/** The documents the prompt holds: the top-ranked `documentsUsed` of the turn's documents (all of them before buildPrompt ran). */
-export function documentsInPrompt(state: Pick<GenerationStateType, "documents" | "documentsUsed">): ContextDocument[] {
-  return (state.documents ?? []).slice(0, state.documentsUsed);
-}
-
-/** Picks the output contract out of a full state (as the "values" stream yields it). */
-export function toGenerationResult(state: Partial<GenerationStateType>): GenerationResult {
-  return {
-    answer: state.answer ?? "",
-    queryType: state.queryType ?? "chat",
-    complexity: state.complexity ?? "simple",
-    requiresCode: state.requiresCode ?? false,
-    model: state.model ?? state.generation?.model ?? "",
-    modelsTried: state.modelsTried ?? [],
-    citations: state.citations ?? [],
-    grounding: state.grounding ?? { ...EMPTY_GROUNDING },
-    warnings: state.warnings ?? [],
-    usage: state.usage ?? { ...EMPTY_USAGE },
-  };
-}
+/** What a turn returns (the graph's output schema, from `GenerationOutputSchema`). */
+export const GenerationOutputState = new StateSchema(GenerationOutputSchema.shape);

@@ -1,12 +1,12 @@
 import { AIMessage, mapChatMessagesToStoredMessages, type BaseMessage } from "@langchain/core/messages";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { ContextOverflowError, GenerationError } from "../errors.js";
-import type { GenerationDeps } from "../graph/deps.js";
+import { ContextOverflowError, GenerationError } from "../domain/errors.js";
+import type { GenerationDeps } from "./deps.js";
 import type { GenerationStateType, GenerationUpdate } from "../graph/state.js";
 import { buildAnswerMessages, formatDocuments } from "../prompts/index.js";
-import { findModel } from "../tools/catalog.js";
+import { findModel } from "../domain/catalog.js";
 import { stripInvalidCitations } from "../tools/citations.js";
-import { profileFor } from "../tools/generationProfiles.js";
+import { profileFor } from "../domain/profiles.js";
 import { fitContext, TOKENS_PER_MESSAGE } from "../tools/tokens.js";
 import { messageText } from "../tools/usage.js";
 import { emitStreamEvent } from "./events.js";

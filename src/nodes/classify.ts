@@ -1,14 +1,10 @@
 import { Overwrite, type LangGraphRunnableConfig } from "@langchain/langgraph";
-import { InvalidInputError } from "../errors.js";
-import type { GenerationDeps } from "../graph/deps.js";
-import { EMPTY_USAGE, GenerationInputSchema, type GenerationInput, type GenerationStateType, type GenerationUpdate } from "../graph/state.js";
+import { fieldPath, InvalidInputError } from "../domain/errors.js";
+import type { GenerationDeps } from "./deps.js";
+import { EMPTY_USAGE, GenerationInputSchema, type GenerationInput } from "../domain/index.js";
+import { type GenerationStateType, type GenerationUpdate } from "../graph/state.js";
 import { classifyQuery } from "../tools/classifier.js";
-import type { BrunoConfig } from "../config.js";
-
-/** A field path as the errors name it: `documents[2].content`. */
-export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>((acc, key) => (typeof key === "number" ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), "");
-}
+import type { BrunoConfig } from "../config/config.js";
 
 /**
  * Validates one turn's input against the schema and the configured limits.

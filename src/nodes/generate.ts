@@ -1,20 +1,22 @@
 import { AIMessage, HumanMessage, mapStoredMessagesToChatMessages, type AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { AllModelsFailedError, BrunoError, GenerationError, TimeoutError, isBrunoError, isFallbackWorthy, type ModelFailure } from "../errors.js";
-import type { GenerationDeps } from "../graph/deps.js";
-import { documentsInPrompt, EMPTY_USAGE, type Generation, type GenerationStateType, type GenerationUpdate, type ModelAttempt } from "../graph/state.js";
+import { AllModelsFailedError, BrunoError, GenerationError, TimeoutError, isBrunoError, isFallbackWorthy, type ModelFailure } from "../domain/errors.js";
+import type { GenerationDeps } from "./deps.js";
+import { documentsInPrompt, EMPTY_USAGE, type Generation, type ModelAttempt } from "../domain/index.js";
+import { type GenerationStateType, type GenerationUpdate } from "../graph/state.js";
 import { buildRepairInstruction } from "../prompts/index.js";
 import { DEFAULT_NUM_CTX } from "./buildPrompt.js";
-import { StreamDeadline } from "../tools/deadline.js";
-import { profileFor } from "../tools/generationProfiles.js";
-import { cancelled, toBrunoError } from "../tools/ollamaErrors.js";
-import { isLocalBusy } from "../tools/resilience.js";
-import { emitStreamEvent, type GenerateStreamEvent } from "./events.js";
-import { cacheable, responseCacheKey } from "../tools/responseCache.js";
+import { StreamDeadline } from "../runtime/deadline.js";
+import { profileFor } from "../domain/profiles.js";
+import { cancelled, toBrunoError } from "../providers/ollama/errors.js";
+import { isLocalBusy } from "../runtime/resilience.js";
+import { emitStreamEvent } from "./events.js";
+import { type GenerateStreamEvent } from "../domain/events.js";
+import { cacheable, responseCacheKey } from "../runtime/responseCache.js";
 import { modelCallTraceConfig } from "../telemetry/tracing.js";
 import { messageText, stripThinking, usageFromMessage } from "../tools/usage.js";
 
-export type { GenerateStreamEvent } from "./events.js";
+export type { GenerateStreamEvent } from "../domain/events.js";
 
 async function messagesFor(state: GenerationStateType): Promise<BaseMessage[]> {
   const base = mapStoredMessagesToChatMessages(state.promptMessages ?? []);

@@ -1,8 +1,9 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { ModelNotFoundError, NoModelAvailableError } from "../errors.js";
-import type { GenerationDeps } from "../graph/deps.js";
-import type { GenerationStateType, GenerationUpdate, ModelAttempt } from "../graph/state.js";
-import { fallbackChain, sameModelTag } from "../tools/catalog.js";
+import { ModelNotFoundError, NoModelAvailableError } from "../domain/errors.js";
+import type { GenerationDeps } from "./deps.js";
+import type { GenerationStateType, GenerationUpdate } from "../graph/state.js";
+import type { ModelAttempt } from "../domain/index.js";
+import { fallbackChain, sameModelTag } from "../domain/catalog.js";
 import { preferredModel } from "../tools/router.js";
 
 function pullHint(tag: string): string {

@@ -1,12 +1,13 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { Logger } from "pino";
-import { GenerationError } from "../errors.js";
-import type { GenerationDeps } from "../graph/deps.js";
-import { documentsInPrompt, EMPTY_USAGE, type Citation, type GenerationStateType, type GenerationUpdate } from "../graph/state.js";
+import { GenerationError } from "../domain/errors.js";
+import type { GenerationDeps } from "./deps.js";
+import { documentsInPrompt, EMPTY_USAGE, type Citation } from "../domain/index.js";
+import { type GenerationStateType, type GenerationUpdate } from "../graph/state.js";
 import { OllamaEmbeddings } from "@langchain/ollama";
-import { abortableFetch } from "../tools/chatModels.js";
+import { abortableFetch } from "../providers/ollama/chatModel.js";
 import { checkCitations, formatMarkers, stripInvalidCitations } from "../tools/citations.js";
-import { cancelled } from "../tools/ollamaErrors.js";
+import { cancelled } from "../providers/ollama/errors.js";
 import { groundAnswer, refineWithEmbeddings, splitSentences, type GroundingResult, type TextEmbedder } from "../tools/grounding.js";
 
 /** How many repair rounds a turn may take. */

@@ -1,4 +1,4 @@
-import type { ContextDocument } from "../graph/state.js";
+import type { ContextDocument } from "../domain/index.js";
 
 /** Keeps document text from closing the data block it is wrapped in. */
 export function escapeDocumentText(text: string): string {

@@ -1,6 +1,6 @@
 import { AIMessage, HumanMessage, type BaseMessage } from "@langchain/core/messages";
 import { ChatPromptTemplate, MessagesPlaceholder, PromptTemplate } from "@langchain/core/prompts";
-import type { ContextDocument, Preferences, QueryType } from "../graph/state.js";
+import type { ContextDocument, Preferences, QueryType } from "../domain/index.js";
 import { formatDocuments } from "./context.js";
 import { FEW_SHOT_EXAMPLES } from "./examples.js";
 import { preferenceInstructions, TEMPLATE_INSTRUCTIONS, templateFor } from "./instructions.js";

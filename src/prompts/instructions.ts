@@ -1,24 +1,10 @@
-import type { Preferences, QueryType } from "../graph/state.js";
+import { traitsOf, type Preferences, type PromptTemplateName, type QueryType } from "../domain/index.js";
 
-/** The four prompt templates of the stage; several query types share one. */
-export type PromptTemplateName = "troubleshooting" | "explanation" | "code_review" | "code_generation" | "chat";
+export type { PromptTemplateName } from "../domain/index.js";
 
 /** Which template a query type is answered with. */
 export function templateFor(type: QueryType): PromptTemplateName {
-  switch (type) {
-    case "troubleshooting":
-    case "debug_issue":
-    case "lookup_runbook":
-      return "troubleshooting";
-    case "code_generation":
-      return "code_generation";
-    case "code_review":
-      return "code_review";
-    case "explanation":
-      return "explanation";
-    case "chat":
-      return "chat";
-  }
+  return traitsOf(type).template;
 }
 
 /** Per-template instructions appended to the system prompt. */

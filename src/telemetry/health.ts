@@ -2,8 +2,8 @@
  * Health of the generation stage as a probe sees it: Ollama reachable, and the catalog's models
  * installed there.
  */
-import { sameModelTag, type ModelCatalog } from "../tools/catalog.js";
-import type { OllamaAdmin } from "../tools/ollamaAdmin.js";
+import { sameModelTag, type ModelCatalog } from "../domain/catalog.js";
+import type { ModelServer } from "../providers/ports.js";
 
 export interface HealthReport {
   /** ok: every routed model is installed; degraded: some are missing but one can answer; down: nothing can. */
@@ -25,7 +25,7 @@ function describe(error: unknown): string {
  * Asks the server for its version (always a live call) and for its models (the admin's cached
  * list). Never throws: an unreachable server is a `down` report.
  */
-export async function checkHealth(options: { admin: OllamaAdmin; catalog: ModelCatalog; signal?: AbortSignal }): Promise<HealthReport> {
+export async function checkHealth(options: { admin: ModelServer; catalog: ModelCatalog; signal?: AbortSignal }): Promise<HealthReport> {
   const { admin, catalog } = options;
   const call = options.signal ? { signal: options.signal } : {};
   const report: HealthReport = { status: "down", ollama: { host: admin.host, reachable: false }, models: { installed: [], missing: [] } };

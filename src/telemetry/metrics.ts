@@ -3,7 +3,8 @@
  * model tags, node names, error codes, a few fixed words — never query text, thread or run ids.
  */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import type { CircuitStateName, Resilience } from "../tools/resilience.js";
+import type { CircuitStateName } from "../domain/events.js";
+import type { Resilience } from "../runtime/resilience.js";
 
 /** Seconds; model calls take from a tenth of a second (cached, short) to two minutes (cold 70B). */
 export const GENERATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 90, 120];

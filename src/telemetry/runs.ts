@@ -9,7 +9,7 @@ import type { BaseMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { SpanKind, SpanStatusCode, context, trace, type Attributes, type Span, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
-import { isBrunoError } from "../errors.js";
+import { isBrunoError } from "../domain/errors.js";
 import { messageText } from "../tools/usage.js";
 import { truncate } from "./logging.js";
 import type { BrunoMetrics } from "./metrics.js";

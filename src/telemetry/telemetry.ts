@@ -7,10 +7,11 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import type { Tracer } from "@opentelemetry/api";
 import type { LevelWithSilent, Logger } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import { isBrunoError, isTimeoutError } from "../errors.js";
-import type { GenerateStreamEvent } from "../nodes/events.js";
-import type { OllamaAdmin } from "../tools/ollamaAdmin.js";
-import type { Resilience, ResilienceEvent } from "../tools/resilience.js";
+import { isBrunoError, isTimeoutError } from "../domain/errors.js";
+import type { GenerateStreamEvent } from "../domain/events.js";
+import type { ModelServer } from "../providers/ports.js";
+import type { Resilience } from "../runtime/resilience.js";
+import type { ResilienceEvent } from "../domain/events.js";
 import { createTelemetryLogger } from "./logging.js";
 import { addResilienceSource, createBrunoMetrics, type BrunoMetrics } from "./metrics.js";
 import { RunTracker, type ModelCallEnd, type ModelCallStart, type RunInfo } from "./runs.js";
@@ -88,7 +89,7 @@ export class Telemetry {
    * Wraps an admin so that look-ups served from its caches count as hits: a cached answer is
    * the same promise handed out again, a fresh request a new one. Use on caching admins only.
    */
-  instrumentAdmin(admin: OllamaAdmin, logger: Logger = this.logger): OllamaAdmin {
+  instrumentModelServer(admin: ModelServer, logger: Logger = this.logger): ModelServer {
     const seen = new WeakSet<Promise<unknown>>();
     const observe = <T>(cache: "tags" | "show", promise: Promise<T>, key?: string): Promise<T> => {
       const hit = seen.has(promise);
@@ -99,7 +100,7 @@ export class Telemetry {
       }
       return promise;
     };
-    const instrumented: OllamaAdmin = {
+    const instrumented: ModelServer = {
       host: admin.host,
       listModels: (options) => observe("tags", admin.listModels(options)),
       showModel: (name, options) => observe("show", admin.showModel(name, options), name),

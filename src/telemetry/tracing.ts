@@ -5,8 +5,8 @@
  */
 import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
 import { trace, type Tracer } from "@opentelemetry/api";
-import type { ContextDocument } from "../graph/state.js";
-import type { GenerationProfile } from "../tools/generationProfiles.js";
+import type { ContextDocument } from "../domain/index.js";
+import type { GenerationProfile } from "../domain/profiles.js";
 
 /** The instrumentation scope of our spans. */
 export const TRACER_NAME = "bruno-generation";

@@ -1,4 +1,4 @@
-import type { Citation, ContextDocument } from "../graph/state.js";
+import type { Citation, ContextDocument } from "../domain/index.js";
 
 /** A citation marker in an answer: `[2]`, `[1, 3]` or `[2-4]`. */
 export interface CitationMarker {

@@ -1,4 +1,4 @@
-import { QUERY_TYPES, type Complexity, type QueryType } from "../graph/state.js";
+import { QUERY_TYPES, traitsOf, type Complexity, type QueryType } from "../domain/index.js";
 import {
   CODE_REQUEST_SIGNALS,
   COMPLEX_COMPONENT_COUNT,
@@ -131,17 +131,7 @@ export function siblingCount(query: string): number {
 
 /** Whether the deliverable of a query of this type is code by definition. */
 export function isCodeType(type: QueryType): boolean {
-  switch (type) {
-    case "code_generation":
-    case "code_review":
-      return true;
-    case "troubleshooting":
-    case "debug_issue":
-    case "lookup_runbook":
-    case "explanation":
-    case "chat":
-      return false;
-  }
+  return traitsOf(type).needsCode;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { QueryType } from "../graph/state.js";
+import type { QueryType } from "../domain/index.js";
 
 /**
  * The classifier's rules as data. Classification runs in two layers:

@@ -10,7 +10,7 @@
  * model is configured, `refineWithEmbeddings` blends in the cosine similarity between each
  * sentence and the best candidate spans of its document.
  */
-import type { Citation, ContextDocument, GroundingSummary, Quote } from "../graph/state.js";
+import type { Citation, ContextDocument, GroundingSummary, Quote } from "../domain/index.js";
 import { findCitationMarkers, type CitationMarker } from "./citations.js";
 
 /** Citations whose support is below this are reported as unsupported (`BRUNO_GROUNDING_THRESHOLD`). */

@@ -1,5 +1,4 @@
-import type { Complexity, QueryType } from "../graph/state.js";
-import type { ModelCatalog, RouteRole } from "./catalog.js";
+import { traitsOf, type Complexity, type ModelCatalog, type QueryType, type RouteRole } from "../domain/index.js";
 
 /** The latency budget under which a simple query goes to the fast model. */
 export const FAST_LATENCY_MS = 2000;
@@ -19,17 +18,7 @@ export interface RouteDecision {
 /** The decision tree: code first, then SRE work, then fast simple answers, then general. */
 export function routeRole(input: RouteInput): RouteDecision {
   if (input.requiresCode) return { role: "code", reason: "the answer needs code or config" };
-  switch (input.queryType) {
-    case "troubleshooting":
-    case "lookup_runbook":
-    case "debug_issue":
-      return { role: "sre", reason: `${input.queryType} goes to the SRE model` };
-    case "code_generation":
-    case "code_review":
-    case "explanation":
-    case "chat":
-      break;
-  }
+  if (traitsOf(input.queryType).sreWork) return { role: "sre", reason: `${input.queryType} goes to the SRE model` };
   if (input.complexity === "simple" && input.maxLatencyMs !== undefined && input.maxLatencyMs < FAST_LATENCY_MS) {
     return { role: "fast", reason: `simple query with a latency budget of ${input.maxLatencyMs} ms (< ${FAST_LATENCY_MS} ms)` };
   }

@@ -1,5 +1,5 @@
 import type { AIMessageChunk, BaseMessage } from "@langchain/core/messages";
-import type { Usage } from "../graph/state.js";
+import type { Usage } from "../domain/index.js";
 
 const NS_PER_MS = 1e6;
 

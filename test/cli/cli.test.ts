@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { FakeOllama, type ChatRequestBody, type FakeOllamaOptions } from "../support/fake-ollama.js";
+import { FakeOllama, type ChatRequestBody, type FakeOllamaOptions } from "../../src/testing/fakeOllama.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 // Generous: a child needs about a second of CPU to start, far more on a loaded machine.

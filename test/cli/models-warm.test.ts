@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
-import { FakeOllama } from "../support/fake-ollama.js";
+import { FakeOllama } from "../../src/testing/fakeOllama.js";
 
 const servers: FakeOllama[] = [];
 afterEach(async () => {

@@ -5,10 +5,10 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_CATALOG, mergeCatalog } from "../../src/tools/catalog.js";
-import { createEmbeddedAdmin } from "../../src/tools/embedded/admin.js";
-import { defaultContextSize, EmbeddedEngine } from "../../src/tools/embedded/engine.js";
-import { createEmbeddedModelFiles } from "../../src/tools/embedded/files.js";
+import { DEFAULT_CATALOG, mergeCatalog } from "../../src/domain/catalog.js";
+import { createEmbeddedAdmin } from "../../src/providers/embedded/admin.js";
+import { defaultContextSize, EmbeddedEngine } from "../../src/providers/embedded/engine.js";
+import { createEmbeddedModelFiles } from "../../src/providers/embedded/files.js";
 import { removeTempDirs, sharedModel, tempDir } from "./models.js";
 
 const RANDOM = sharedModel("llama-2-tiny-random.gguf");

@@ -6,9 +6,9 @@ import { AIMessage, HumanMessage, SystemMessage, type AIMessageChunk } from "@la
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { isModelFileError, ModelFileError } from "../../src/errors.js";
-import { ChatLlamaCpp, toChatHistory, type ChatLlamaCppFields } from "../../src/tools/embedded/chatLlamaCpp.js";
-import { EmbeddedEngine } from "../../src/tools/embedded/engine.js";
+import { isModelFileError, ModelFileError } from "../../src/domain/errors.js";
+import { ChatLlamaCpp, toChatHistory, type ChatLlamaCppFields } from "../../src/providers/embedded/chatLlamaCpp.js";
+import { EmbeddedEngine } from "../../src/providers/embedded/engine.js";
 import { removeTempDirs, sharedModel, tempDir } from "./models.js";
 
 const STORIES = sharedModel("stories260K.gguf");

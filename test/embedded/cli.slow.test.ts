@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_EMBEDDED_MODEL_URI } from "../../src/tools/embedded/download.js";
+import { DEFAULT_EMBEDDED_MODEL_URI } from "../../src/providers/embedded/download.js";
 import { closedPort, removeTempDirs, ROOT, sharedModel, tempDir } from "./models.js";
 
 const RANDOM = sharedModel("llama-2-tiny-random.gguf");

@@ -7,10 +7,10 @@ import type { BaseMessage } from "@langchain/core/messages";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadConfig, type BrunoConfig } from "../../src/config.js";
-import { createGenerationGraph } from "../../src/graph/index.js";
-import { DEFAULT_CATALOG, mergeCatalog, type ModelCatalog } from "../../src/tools/catalog.js";
-import { disposeEmbeddedEngines } from "../../src/tools/embedded/engine.js";
+import { loadConfig, type BrunoConfig } from "../../src/config/config.js";
+import { createGenerationGraph } from "../../src/app/createGraph.js";
+import { DEFAULT_CATALOG, mergeCatalog, type ModelCatalog } from "../../src/domain/catalog.js";
+import { disposeEmbeddedEngines } from "../../src/providers/embedded/engine.js";
 import { removeTempDirs, sharedModel, tempDir } from "./models.js";
 
 const RANDOM = sharedModel("llama-2-tiny-random.gguf");

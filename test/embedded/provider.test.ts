@@ -8,12 +8,12 @@ import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCommand } from "../../src/cli/args.js";
-import { loadConfig, ollamaHostConfigured, type BrunoConfig } from "../../src/config.js";
-import { isModelFileError } from "../../src/errors.js";
-import { DEFAULT_CATALOG, mergeCatalog } from "../../src/tools/catalog.js";
-import { cachedModelPath, createProgressBar, DEFAULT_EMBEDDED_MODEL_URI, ensureModelFile, preflightUrl } from "../../src/tools/embedded/download.js";
-import { createEmbeddedModelFiles } from "../../src/tools/embedded/files.js";
-import { embeddedModelAtHand, prepareEmbeddedModel, resolveProvider } from "../../src/tools/embedded/provider.js";
+import { loadConfig, ollamaHostConfigured, type BrunoConfig } from "../../src/config/config.js";
+import { isModelFileError } from "../../src/domain/errors.js";
+import { DEFAULT_CATALOG, mergeCatalog } from "../../src/domain/catalog.js";
+import { cachedModelPath, createProgressBar, DEFAULT_EMBEDDED_MODEL_URI, ensureModelFile, preflightUrl } from "../../src/providers/embedded/download.js";
+import { createEmbeddedModelFiles } from "../../src/providers/embedded/files.js";
+import { embeddedModelAtHand, prepareEmbeddedModel, resolveProvider } from "../../src/providers/embedded/provider.js";
 import { closedPort, removeTempDirs, sharedModel, tempDir } from "./models.js";
 
 const RANDOM = sharedModel("llama-2-tiny-random.gguf");

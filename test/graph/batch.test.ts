@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { generateBatch } from "../../src/graph/batch.js";
-import type { GenerationInput } from "../../src/graph/state.js";
+import type { GenerationInput } from "../../src/domain/index.js";
 import { GROUNDED_1, LOKI_DOCS, makeGraph } from "./helpers.js";
 
 describe("generateBatch", () => {

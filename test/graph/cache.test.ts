@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { GENERATION_PROFILES } from "../../src/tools/generationProfiles.js";
-import { BoundedMemoryCache, cacheable } from "../../src/tools/responseCache.js";
+import { GENERATION_PROFILES } from "../../src/domain/profiles.js";
+import { BoundedMemoryCache, cacheable } from "../../src/runtime/responseCache.js";
 import { serverError } from "../support/fakeModels.js";
 import { GROUNDED_1, LOKI_DOCS, makeGraph } from "./helpers.js";
 

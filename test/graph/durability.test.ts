@@ -5,7 +5,7 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { MemorySaver, type Checkpoint, type CheckpointMetadata } from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_DURABILITY, withDefaultDurability } from "../../src/graph/graph.js";
+import { DEFAULT_DURABILITY, withDefaultDurability } from "../../src/graph/runGuard.js";
 import { GROUNDED_1, LOKI_DOCS, makeGraph, rejectionOf, threadMessages, TROUBLESHOOTING_QUERY } from "./helpers.js";
 
 /** A MemorySaver that counts the checkpoints written. */

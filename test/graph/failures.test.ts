@@ -4,8 +4,8 @@
  */
 import { MemorySaver } from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
-import { AllModelsFailedError, CancelledError, InvalidInputError, isAllModelsFailedError, isBrunoError, isCancelledError, type BrunoErrorCode } from "../../src/errors.js";
-import { DEFAULT_CATALOG, findModel, mergeCatalog } from "../../src/tools/catalog.js";
+import { AllModelsFailedError, CancelledError, InvalidInputError, isAllModelsFailedError, isBrunoError, isCancelledError, type BrunoErrorCode } from "../../src/domain/errors.js";
+import { DEFAULT_CATALOG, findModel, mergeCatalog } from "../../src/domain/catalog.js";
 import { lastHuman, modelNotFound, promptText, responseError, serverError, textOf, type FakeStep } from "../support/fakeModels.js";
 import { CODE_QUERY, GROUNDED_1, GROUNDED_2, LOKI_DOCS, makeGraph, rejectionOf, threadMessages, TROUBLESHOOTING_QUERY, until } from "./helpers.js";
 

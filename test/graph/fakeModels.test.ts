@@ -1,7 +1,7 @@
 import { HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { describe, expect, it } from "vitest";
-import { GENERATION_PROFILES } from "../../src/tools/generationProfiles.js";
-import type { ChatModelRequest } from "../../src/tools/chatModels.js";
+import { GENERATION_PROFILES } from "../../src/domain/profiles.js";
+import type { ChatModelRequest } from "../../src/providers/ports.js";
 import { createFakeModels, ollamaUsage, responseError, tokenize } from "../support/fakeModels.js";
 
 function request(model: string, signal = new AbortController().signal): ChatModelRequest {

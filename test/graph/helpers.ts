@@ -1,12 +1,12 @@
 /** Shared set-up of the graph tests: a silent config, the fake models, fixtures. */
 import { isBaseMessage, type BaseMessage } from "@langchain/core/messages";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import { loadConfig, type BrunoConfig } from "../../src/config.js";
-import { createGenerationGraph, type GenerationGraph } from "../../src/graph/index.js";
-import type { ContextDocument } from "../../src/graph/state.js";
-import { DEFAULT_CATALOG, type ModelCatalog } from "../../src/tools/catalog.js";
-import type { Clock } from "../../src/tools/clock.js";
-import { staticOllamaAdmin } from "../../src/tools/ollamaAdmin.js";
+import { loadConfig, type BrunoConfig } from "../../src/config/config.js";
+import { createGenerationGraph, type GenerationGraph } from "../../src/app/createGraph.js";
+import type { ContextDocument } from "../../src/domain/index.js";
+import { DEFAULT_CATALOG, type ModelCatalog } from "../../src/domain/catalog.js";
+import type { Clock } from "../../src/runtime/clock.js";
+import { staticModelServer } from "../../src/providers/ports.js";
 import { createFakeModels, type FakeModels, type FakeModelsOptions, type FakeScript } from "../support/fakeModels.js";
 
 /** Every tag of the default catalog. */
@@ -57,7 +57,7 @@ export function makeGraph(setup: GraphSetup = {}): TestGraph {
   const config = testConfig(setup.env);
   const graph = createGenerationGraph({
     config,
-    admin: staticOllamaAdmin(setup.installed ?? ALL_MODELS),
+    admin: staticModelServer(setup.installed ?? ALL_MODELS),
     chatModelFactory: fake.factory,
     ...(setup.catalog ? { catalog: setup.catalog } : {}),
     ...(setup.checkpointer ? { checkpointer: setup.checkpointer } : {}),

@@ -7,7 +7,7 @@ import { END, MemorySaver, START, StateGraph, StateSchema } from "@langchain/lan
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { runTurn } from "../../src/cli/session.js";
-import { Citation, ContextDocument } from "../../src/graph/state.js";
+import { Citation, ContextDocument } from "../../src/domain/index.js";
 import { SYSTEM_PROMPT } from "../../src/prompts/index.js";
 import { lastHuman, textOf } from "../support/fakeModels.js";
 import { LOKI_DOCS, makeGraph, TROUBLESHOOTING_QUERY, type TestGraph } from "./helpers.js";

@@ -4,13 +4,14 @@
  * caller got.
  */
 import { describe, expect, it } from "vitest";
-import { InvalidInputError, isInvalidInputError, isModelNotFoundError, ModelNotFoundError, NoModelAvailableError, type BrunoError } from "../../src/errors.js";
-import { createGenerationGraph } from "../../src/graph/index.js";
-import { GenerationOutput, type ContextDocument, type GenerationInput, type QueryType } from "../../src/graph/state.js";
+import { InvalidInputError, isInvalidInputError, isModelNotFoundError, ModelNotFoundError, NoModelAvailableError, type BrunoError } from "../../src/domain/errors.js";
+import { createGenerationGraph } from "../../src/app/createGraph.js";
+import { GenerationOutputState } from "../../src/graph/state.js";
+import { type ContextDocument, type GenerationInput, type QueryType } from "../../src/domain/index.js";
 import { SYSTEM_PROMPT, TEMPLATE_INSTRUCTIONS } from "../../src/prompts/index.js";
-import { DEFAULT_CATALOG, findModel, mergeCatalog } from "../../src/tools/catalog.js";
-import { CODE_STOP_SEQUENCES, GENERATION_PROFILES } from "../../src/tools/generationProfiles.js";
-import { staticOllamaAdmin, type OllamaAdmin } from "../../src/tools/ollamaAdmin.js";
+import { DEFAULT_CATALOG, findModel, mergeCatalog } from "../../src/domain/catalog.js";
+import { CODE_STOP_SEQUENCES, GENERATION_PROFILES } from "../../src/domain/profiles.js";
+import { staticModelServer, type ModelServer } from "../../src/providers/ports.js";
 import { createFakeModels, lastHuman, ollamaUsage, serverError, textOf } from "../support/fakeModels.js";
 import { ALL_MODELS, CODE_QUERY, EXPLANATION_QUERY, LOKI_DOCS, makeGraph, rejectionOf, testConfig, TROUBLESHOOTING_QUERY } from "./helpers.js";
 
@@ -50,7 +51,7 @@ describe("happy path: one turn, one model", () => {
     const out = await graph.invoke({ query: TROUBLESHOOTING_QUERY, documents: LOKI_DOCS });
 
     const keys = Object.keys(out).sort();
-    expect(keys).toEqual(Object.keys(GenerationOutput.fields).sort());
+    expect(keys).toEqual(Object.keys(GenerationOutputState.fields).sort());
     expect(keys).toEqual(expect.arrayContaining(OUTPUT_KEYS));
     for (const key of INTERNAL_KEYS) expect(keys).not.toContain(key);
     expect(out).toMatchObject({
@@ -266,8 +267,8 @@ describe("routing: selectModel against the installed models", () => {
 /** The graph with a fake factory and an admin that counts how often it was asked. */
 function setup(env: Record<string, string> = {}) {
   const fake = createFakeModels({}, { fallback: "should never be called" });
-  const base = staticOllamaAdmin(ALL_MODELS);
-  const admin: OllamaAdmin & { listed: number } = {
+  const base = staticModelServer(ALL_MODELS);
+  const admin: ModelServer & { listed: number } = {
     host: base.host,
     listed: 0,
     listModels: (options) => {

@@ -4,7 +4,7 @@
  * embedding refinement with a deterministic fake embedder.
  */
 import { describe, expect, it } from "vitest";
-import type { ContextDocument } from "../../src/graph/state.js";
+import type { ContextDocument } from "../../src/domain/index.js";
 import {
   DEFAULT_SUPPORT_THRESHOLD,
   MAX_LISTED_WARNINGS,

@@ -8,10 +8,11 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { formatUnsupported } from "../../src/cli/render.js";
 import { runTurn } from "../../src/cli/session.js";
-import { loadConfig } from "../../src/config.js";
-import { createGenerationGraph, type ContextDocument, type GenerationResult } from "../../src/graph/index.js";
-import { EMPTY_GROUNDING } from "../../src/graph/state.js";
-import { FakeOllama, type FakeModel } from "../support/fake-ollama.js";
+import { loadConfig } from "../../src/config/config.js";
+import { createGenerationGraph } from "../../src/app/createGraph.js";
+import { type ContextDocument, type GenerationResult } from "../../src/domain/index.js";
+import { EMPTY_GROUNDING } from "../../src/domain/index.js";
+import { FakeOllama, type FakeModel } from "../../src/testing/fakeOllama.js";
 
 const MODELS: FakeModel[] = [{ name: "sre-agent:v1.0" }, { name: "llama3.1:8b" }, { name: "llama3.2:3b" }, { name: "deepseek-coder:33b" }];
 const DOCS: ContextDocument[] = [

@@ -23,8 +23,8 @@ import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager
 import { BaseChatModel, type BaseChatModelCallOptions } from "@langchain/core/language_models/chat_models";
 import { AIMessageChunk, type BaseMessage, type UsageMetadata } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
-import { BrunoError, ModelNotFoundError, ServerError } from "../../src/errors.js";
-import type { ChatModelFactory, ChatModelRequest } from "../../src/tools/chatModels.js";
+import { BrunoError, ModelNotFoundError, ServerError } from "../../src/domain/errors.js";
+import type { ChatModelFactory, ChatModelRequest } from "../../src/providers/ports.js";
 
 /** A streamed answer. */
 export interface FakeAnswer {

@@ -1,13 +1,13 @@
 /**
  * `/metrics` and `/healthz` under the LangGraph dev server: `langgraph.json`'s `http.app` mounts
- * `src/telemetry/http.ts:app` next to the API, and a run through the API shows in the scrape.
+ * `src/app/served.ts:app` next to the API, and a run through the API shows in the scrape.
  * Slow: the server takes several seconds to start.
  */
 import { Client } from "@langchain/langgraph-sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { HealthReport } from "../../src/telemetry/index.js";
 import { startDevServer, type DevServer } from "../support/devServer.js";
-import { FakeOllama } from "../support/fake-ollama.js";
+import { FakeOllama } from "../../src/testing/fakeOllama.js";
 import { DOCS, QUERY, parseMetrics, series } from "./helpers.js";
 
 const ROUTED_MODELS = [{ name: "sre-agent:v1.0" }, { name: "llama3.1:8b" }, { name: "llama3.2:3b" }, { name: "deepseek-coder:33b" }];

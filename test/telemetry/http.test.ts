@@ -5,12 +5,13 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { graphDeps, type GenerationDeps } from "../../src/graph/deps.js";
+import { graphDeps } from "../../src/app/deps.js";
+import { type GenerationDeps } from "../../src/nodes/deps.js";
 import { checkHealth, createTelemetry, metricsFetchHandler, metricsRequestHandler, type HealthReport } from "../../src/telemetry/index.js";
-import { createTelemetryApp } from "../../src/telemetry/http.js";
-import { DEFAULT_CATALOG } from "../../src/tools/catalog.js";
-import { createOllamaAdmin } from "../../src/tools/ollamaAdmin.js";
-import { FakeOllama } from "../support/fake-ollama.js";
+import { createTelemetryApp } from "../../src/app/http.js";
+import { DEFAULT_CATALOG } from "../../src/domain/catalog.js";
+import { createOllamaModelServer } from "../../src/providers/ollama/server.js";
+import { FakeOllama } from "../../src/testing/fakeOllama.js";
 import { DOCS, QUERY, parseMetrics, series, setup, thread, type Setup } from "./helpers.js";
 
 const ROUTED = [...new Set(Object.values(DEFAULT_CATALOG.routes))].map((name) => ({ name }));
@@ -81,7 +82,7 @@ describe("the telemetry app (langgraph.json http.app)", () => {
   it("/healthz: 200 degraded with the missing routed models named; 503 down without any catalog model or server", async () => {
     const server = await FakeOllama.start({ models: [{ name: "llama3.1:8b" }] });
     servers.push(server);
-    const admin = createOllamaAdmin({ host: server.url, timeoutMs: 2000, tagsTtlMs: 0 });
+    const admin = createOllamaModelServer({ host: server.url, timeoutMs: 2000, tagsTtlMs: 0 });
     const degraded = await checkHealth({ admin, catalog: DEFAULT_CATALOG });
     expect(degraded).toMatchObject({ status: "degraded", ollama: { reachable: true }, models: { installed: ["llama3.1:8b"] } });
     expect(degraded.models.missing.sort()).toEqual(["deepseek-coder:33b", "llama3.2:3b", "sre-agent:v1.0"]);
@@ -99,7 +100,7 @@ describe("the telemetry app (langgraph.json http.app)", () => {
     servers.push(server);
     vi.stubEnv("OLLAMA_HOST", server.url);
     vi.stubEnv("LOG_LEVEL", "silent");
-    const { app } = await import("../../src/telemetry/http.js");
+    const { app } = await import("../../src/app/served.js");
     const health = await app.request("/healthz");
     expect(health.status).toBe(200);
     expect(((await health.json()) as HealthReport).ollama.host).toBe(server.url);

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEBUG_TEXT_LIMIT } from "../../src/telemetry/logging.js";
 import { createTelemetryLogger, createTelemetry } from "../../src/telemetry/index.js";
-import { FakeOllama } from "../support/fake-ollama.js";
+import { FakeOllama } from "../../src/testing/fakeOllama.js";
 import { CHAIN_MODELS, DOCS, QUERY, captureLogs, setup, thread, type Setup } from "./helpers.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -159,7 +159,7 @@ describe("the CLI's logs", () => {
 
   it("are pretty, redacted lines with the pretty logger (the CLI's choice when stderr is a terminal)", async () => {
     const script = [
-      'const { createCliLogger } = await import("./src/telemetry/logging.ts");',
+      'const { createCliLogger } = await import("./src/telemetry/logging.js");',
       'createCliLogger({ level: "info", pretty: true, colorize: false }).info({ event: "generation_completed", headers: { authorization: "Bearer zzz-secret" } }, "generation completed");',
       'createCliLogger({ level: "warn", pretty: true }).info("below the level");',
     ].join("\n");

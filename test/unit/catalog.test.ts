@@ -10,7 +10,7 @@ import {
   mergeCatalog,
   sameModelTag,
   type CatalogModel,
-} from "../../src/tools/catalog.js";
+} from "../../src/domain/catalog.js";
 
 const model = (tag: string, fallbacks: string[] = [], speedTier: CatalogModel["speedTier"] = "standard"): CatalogModel => ({
   tag,

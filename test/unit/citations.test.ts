@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ContextDocument } from "../../src/graph/state.js";
+import type { ContextDocument } from "../../src/domain/index.js";
 import {
   MAX_RANGE_WIDTH,
   checkCitations,

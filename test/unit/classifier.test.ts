@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { QUERY_TYPES, type QueryType } from "../../src/graph/state.js";
+import { QUERY_TYPES, type QueryType } from "../../src/domain/index.js";
 import {
   classifyComplexity,
   classifyQuery,

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_OLLAMA_HOST, loadConfig, normalizeOllamaHost, type BrunoConfig } from "../../src/config.js";
-import { ConfigError, isBrunoError } from "../../src/errors.js";
-import { DEFAULT_CATALOG, type ModelCatalog } from "../../src/tools/catalog.js";
+import { DEFAULT_OLLAMA_HOST, loadConfig, normalizeOllamaHost, type BrunoConfig } from "../../src/config/config.js";
+import { ConfigError, isBrunoError } from "../../src/domain/errors.js";
+import { DEFAULT_CATALOG, type ModelCatalog } from "../../src/domain/catalog.js";
 import { thrown } from "../support/thrown.js";
 
 

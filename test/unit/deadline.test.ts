@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { TimeoutError } from "../../src/errors.js";
-import { StreamDeadline, type StreamDeadlineOptions } from "../../src/tools/deadline.js";
+import { TimeoutError } from "../../src/domain/errors.js";
+import { StreamDeadline, type StreamDeadlineOptions } from "../../src/runtime/deadline.js";
 
 const OPTS: StreamDeadlineOptions = { totalMs: 10_000, firstTokenMs: 1_000, stallMs: 300, model: "llama3.1:8b" };
 

@@ -23,7 +23,7 @@ import {
   isTimeoutError,
   type BrunoErrorCode,
   type ModelFailure,
-} from "../../src/errors.js";
+} from "../../src/domain/errors.js";
 
 const ATTEMPTS: ModelFailure[] = [
   { model: "sre-agent:v1.0", code: "MODEL_NOT_FOUND", message: "not installed" },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { QueryType } from "../../src/graph/state.js";
+import type { QueryType } from "../../src/domain/index.js";
 import { ALL_QUERY_TYPES as QUERY_TYPES } from "./queryTypes.js";
-import { CODE_STOP_SEQUENCES, GENERATION_PROFILES, profileFor, type GenerationProfile } from "../../src/tools/generationProfiles.js";
+import { CODE_STOP_SEQUENCES, GENERATION_PROFILES, profileFor, type GenerationProfile } from "../../src/domain/profiles.js";
 
 type Expected = Pick<GenerationProfile, "name" | "temperature" | "topP" | "maxTokens">;
 const TROUBLESHOOTING: Expected = { name: "troubleshooting", temperature: 0.3, topP: 0.9, maxTokens: 1500 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BrunoError, GenerationError, ModelNotFoundError, ServerError, TimeoutError, isFallbackWorthy, type BrunoErrorCode } from "../../src/errors.js";
-import { cancelled, ollamaStatus, toBrunoError } from "../../src/tools/ollamaErrors.js";
+import { BrunoError, GenerationError, ModelNotFoundError, ServerError, TimeoutError, isFallbackWorthy, type BrunoErrorCode } from "../../src/domain/errors.js";
+import { cancelled, ollamaStatus, toBrunoError } from "../../src/providers/ollama/errors.js";
 
 /** The shape of the `ollama` client's (unexported) ResponseError. */
 class ResponseError extends Error {

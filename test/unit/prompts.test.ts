@@ -1,6 +1,6 @@
 import { AIMessage, HumanMessage, type BaseMessage } from "@langchain/core/messages";
 import { describe, expect, it } from "vitest";
-import { QUERY_TYPES, type ContextDocument, type Preferences, type QueryType } from "../../src/graph/state.js";
+import { QUERY_TYPES, type ContextDocument, type Preferences, type QueryType } from "../../src/domain/index.js";
 import {
   ANSWER_PROMPT,
   FEW_SHOT_EXAMPLES,

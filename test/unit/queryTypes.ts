@@ -1,4 +1,4 @@
-import type { QueryType } from "../../src/graph/state.js";
+import type { QueryType } from "../../src/domain/index.js";
 
 /**
  * Every QueryType, checked at compile time (a missing or extra key is a type error), without

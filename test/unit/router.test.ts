@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { Complexity, QueryType } from "../../src/graph/state.js";
+import type { Complexity, QueryType } from "../../src/domain/index.js";
 import { ALL_QUERY_TYPES as QUERY_TYPES } from "./queryTypes.js";
-import { DEFAULT_CATALOG, type ModelCatalog, type RouteRole } from "../../src/tools/catalog.js";
+import { DEFAULT_CATALOG, type ModelCatalog, type RouteRole } from "../../src/domain/catalog.js";
 import { FAST_LATENCY_MS, preferredModel, routeRole, type RouteInput } from "../../src/tools/router.js";
 
 const SRE_TYPES: readonly QueryType[] = ["troubleshooting", "lookup_runbook", "debug_issue"];

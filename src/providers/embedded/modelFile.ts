@@ -1,7 +1,7 @@
 import { open, realpath, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import { ModelFileError } from "../../errors.js";
+import { ModelFileError } from "../../domain/errors.js";
 
 /** The first four bytes of every GGUF file. */
 const GGUF_MAGIC = "GGUF";

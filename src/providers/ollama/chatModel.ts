@@ -1,21 +1,5 @@
-import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { ChatOllama } from "@langchain/ollama";
-import type { GenerationProfile } from "./generationProfiles.js";
-
-/** Everything needed to build the chat model for one call. */
-export interface ChatModelRequest {
-  /** The model tag. */
-  model: string;
-  profile: GenerationProfile;
-  /** Context window to request (`num_ctx`). */
-  numCtx: number;
-  seed?: number | undefined;
-  /** Aborts the underlying HTTP request (deadlines and caller cancellation). */
-  signal: AbortSignal;
-}
-
-/** Builds a chat model per call: ChatOllama in production, a scripted fake in tests. */
-export type ChatModelFactory = (request: ChatModelRequest) => BaseChatModel;
+import type { ChatModelFactory } from "../ports.js";
 
 export interface OllamaFactoryOptions {
   host: string;

@@ -1,4 +1,4 @@
-import { BrunoError, CancelledError } from "../errors.js";
+import { BrunoError, CancelledError } from "../domain/errors.js";
 
 /**
  * Serializes turns per thread: a second turn on a thread waits until the first has finished

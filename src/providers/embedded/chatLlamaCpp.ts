@@ -4,9 +4,9 @@ import { AIMessage, AIMessageChunk, type BaseMessage } from "@langchain/core/mes
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import { basename } from "node:path";
 import type { ChatHistoryItem, LlamaChatResponse } from "node-llama-cpp";
-import { ContextOverflowError, GenerationError, isBrunoError } from "../../errors.js";
-import type { ChatModelFactory } from "../chatModels.js";
-import { messageText } from "../usage.js";
+import { ContextOverflowError, GenerationError, isBrunoError } from "../../domain/errors.js";
+import type { ChatModelFactory } from "../ports.js";
+import { messageText } from "../../tools/usage.js";
 import { nodeLlamaCpp, type EmbeddedEngine } from "./engine.js";
 import { requireModelFile, type EmbeddedModelFiles } from "./files.js";
 

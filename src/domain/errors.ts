@@ -72,6 +72,11 @@ export class BrunoError extends Error {
   }
 }
 
+/** A field path as the errors name it: `documents[2].content`. */
+export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((acc, key) => (typeof key === "number" ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), "");
+}
+
 /** The caller's input failed validation; `field` names the offending path. */
 export class InvalidInputError extends BrunoError {
   override name = "InvalidInputError";

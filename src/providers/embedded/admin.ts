@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
-import { ModelNotFoundError } from "../../errors.js";
-import type { ModelCatalog } from "../catalog.js";
-import type { InstalledModel, ModelDetails, OllamaAdmin } from "../ollamaAdmin.js";
+import { ModelNotFoundError } from "../../domain/errors.js";
+import type { ModelCatalog } from "../../domain/catalog.js";
+import type { InstalledModel, ModelDetails, ModelServer } from "../ports.js";
 import { nodeLlamaCpp, type EmbeddedEngine } from "./engine.js";
 import { requireModelFile, type EmbeddedModelFiles } from "./files.js";
 import { isUsableModelFile } from "./modelFile.js";
@@ -13,12 +13,12 @@ export interface EmbeddedAdminOptions {
 }
 
 /**
- * The `OllamaAdmin` of the embedded engine, so model selection works unchanged: a catalog
+ * The `ModelServer` of the embedded engine, so model selection works unchanged: a catalog
  * model is "installed" when its GGUF file (see `EmbeddedModelFiles`) exists and is a GGUF file.
  * `showModel` reports the context size the engine will run the file with, so prompts are
  * fitted to it; `warm` loads the file.
  */
-export function createEmbeddedAdmin(options: EmbeddedAdminOptions): OllamaAdmin {
+export function createEmbeddedAdmin(options: EmbeddedAdminOptions): ModelServer {
   const { catalog, files, engine } = options;
   const host = `embedded:${files.label}`;
 

@@ -1,8 +1,8 @@
-import type { QueryType } from "../graph/state.js";
+import { traitsOf, type ProfileName, type QueryType } from "./queryTypes.js";
 
 /** Sampling settings for one use case, in Ollama's terms. */
 export interface GenerationProfile {
-  name: "troubleshooting" | "code" | "explanation" | "chat";
+  name: ProfileName;
   temperature: number;
   topP: number;
   topK: number;
@@ -27,17 +27,5 @@ export const GENERATION_PROFILES: Record<GenerationProfile["name"], GenerationPr
 
 /** The profile a query type is generated with. */
 export function profileFor(type: QueryType): GenerationProfile {
-  switch (type) {
-    case "troubleshooting":
-    case "debug_issue":
-    case "lookup_runbook":
-      return GENERATION_PROFILES.troubleshooting;
-    case "code_generation":
-    case "code_review":
-      return GENERATION_PROFILES.code;
-    case "explanation":
-      return GENERATION_PROFILES.explanation;
-    case "chat":
-      return GENERATION_PROFILES.chat;
-  }
+  return GENERATION_PROFILES[traitsOf(type).profile];
 }

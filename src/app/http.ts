@@ -1,12 +1,11 @@
 /**
- * `/metrics` and `/healthz` as a Hono app, mounted by the LangGraph API server through
- * `langgraph.json` (`"http": { "app": "./src/telemetry/http.ts:app" }`), so a deployment under
- * `langgraphjs dev` / `langgraphjs up` exposes them next to the graph's own routes.
+ * `/metrics` and `/healthz` as a Hono app. The served one (`./served.ts:app`) is mounted by the
+ * LangGraph API server through `langgraph.json`, so a deployment under `langgraphjs dev` /
+ * `langgraphjs up` exposes them next to the graph's own routes.
  */
 import { Hono } from "hono";
-import { graphDeps, type GenerationDeps } from "../graph/deps.js";
-import { graph } from "../graph/index.js";
-import { checkHealth, healthStatusCode } from "./health.js";
+import type { GenerationDeps } from "../nodes/deps.js";
+import { checkHealth, healthStatusCode } from "../telemetry/health.js";
 
 /** How long `/healthz` waits for Ollama before it reports it unreachable. */
 const HEALTH_TIMEOUT_MS = 5_000;
@@ -34,12 +33,3 @@ export function createTelemetryApp(deps: () => GenerationDeps): Hono {
   });
   return app;
 }
-
-function servedGraphDeps(): GenerationDeps {
-  const deps = graphDeps(graph);
-  if (!deps) throw new Error("the served graph was not made by createGenerationGraph");
-  return deps;
-}
-
-/** The app of the graph `langgraph.json` serves (`src/graph/index.ts:graph`). */
-export const app = createTelemetryApp(servedGraphDeps);

@@ -1,5 +1,5 @@
 import type { ChatWrapper, Llama, LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
-import { ModelFileError } from "../../errors.js";
+import { ModelFileError } from "../../domain/errors.js";
 import type { Logger } from "pino";
 import { checkModelFile, MODEL_FILE_HINT } from "./modelFile.js";
 

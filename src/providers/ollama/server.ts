@@ -1,36 +1,8 @@
 import { z } from "zod";
-import { ModelNotFoundError } from "../errors.js";
-import { systemClock, type Clock } from "./clock.js";
-import { toBrunoError } from "./ollamaErrors.js";
-
-/** A model installed on the server, as `/api/tags` lists it. */
-export interface InstalledModel {
-  name: string;
-  size?: number | undefined;
-  parameterSize?: string | undefined;
-  family?: string | undefined;
-}
-
-/** What `/api/show` tells about a model that matters here. */
-export interface ModelDetails {
-  name: string;
-  /** The model's trained context length from `model_info` (`<arch>.context_length`), if reported. */
-  contextLength?: number | undefined;
-  capabilities: string[];
-}
-
-/** Read-only admin calls to an Ollama server. */
-export interface OllamaAdmin {
-  readonly host: string;
-  /** Installed models; cached for the TTL unless `fresh`. */
-  listModels(options?: { fresh?: boolean; signal?: AbortSignal }): Promise<InstalledModel[]>;
-  /** Details of one model; cached for the process. */
-  showModel(name: string, options?: { signal?: AbortSignal }): Promise<ModelDetails>;
-  /** The server version. */
-  version(options?: { signal?: AbortSignal }): Promise<string>;
-  /** Loads a model into memory without generating (an empty chat request); resolves with the load time. */
-  warm?(name: string, options: { keepAlive: string; timeoutMs: number; signal?: AbortSignal }): Promise<{ loadMs: number }>;
-}
+import { ModelNotFoundError } from "../../domain/errors.js";
+import { systemClock, type Clock } from "../../runtime/clock.js";
+import type { InstalledModel, ModelDetails, ModelServer } from "../ports.js";
+import { toBrunoError } from "./errors.js";
 
 const TagsResponse = z.object({
   models: z.array(
@@ -48,7 +20,7 @@ const ShowResponse = z.object({
 const VersionResponse = z.object({ version: z.string() });
 const WarmResponse = z.object({ load_duration: z.number().optional(), total_duration: z.number().optional() });
 
-export interface OllamaAdminOptions {
+export interface OllamaServerOptions {
   host: string;
   /** Per-call deadline in ms. */
   timeoutMs: number;
@@ -58,15 +30,15 @@ export interface OllamaAdminOptions {
   fetch?: typeof fetch;
 }
 
-class HttpOllamaAdmin implements OllamaAdmin {
+class HttpOllamaServer implements ModelServer {
   readonly host: string;
-  private readonly options: OllamaAdminOptions;
+  private readonly options: OllamaServerOptions;
   private readonly clock: Clock;
   private readonly fetchFn: typeof fetch;
   private tags?: { at: number; models: Promise<InstalledModel[]> };
   private readonly shows = new Map<string, Promise<ModelDetails>>();
 
-  constructor(options: OllamaAdminOptions) {
+  constructor(options: OllamaServerOptions) {
     this.options = options;
     this.host = options.host;
     this.clock = options.clock ?? systemClock;
@@ -142,20 +114,7 @@ class HttpOllamaAdmin implements OllamaAdmin {
 }
 
 /** Admin calls over HTTP with a deadline per call and a TTL cache for the model list. */
-export function createOllamaAdmin(options: OllamaAdminOptions): OllamaAdmin & { warm: NonNullable<OllamaAdmin["warm"]> } {
-  return new HttpOllamaAdmin(options);
-}
-
-/** An admin that reports a fixed model list; for tests and hosts that already know what is installed. */
-export function staticOllamaAdmin(models: readonly string[], host = "static://models"): OllamaAdmin {
-  return {
-    host,
-    listModels: async () => models.map((name) => ({ name })),
-    showModel: async (name) => {
-      if (!models.includes(name)) throw new ModelNotFoundError(name);
-      return { name, capabilities: ["completion"] };
-    },
-    version: async () => "static",
-  };
+export function createOllamaModelServer(options: OllamaServerOptions): ModelServer & { warm: NonNullable<ModelServer["warm"]> } {
+  return new HttpOllamaServer(options);
 }
 

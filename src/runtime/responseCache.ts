@@ -1,9 +1,9 @@
 import { BaseCache } from "@langchain/core/caches";
 import { createHash } from "node:crypto";
 import type { BaseMessage } from "@langchain/core/messages";
-import type { Generation } from "../graph/state.js";
+import type { Generation } from "../domain/index.js";
 import { systemClock, type Clock } from "./clock.js";
-import type { GenerationProfile } from "./generationProfiles.js";
+import type { GenerationProfile } from "../domain/profiles.js";
 
 /** When answers are reused: never, only for deterministic sampling (temperature 0 or a seed), or always. */
 export type CacheMode = "off" | "auto" | "always";

@@ -1,34 +1,21 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import { loadConfig, type BrunoConfig } from "../config.js";
-import type { ModelCatalog } from "../tools/catalog.js";
-import { createOllamaChatModelFactory, type ChatModelFactory } from "../tools/chatModels.js";
-import { systemClock, type Clock } from "../tools/clock.js";
+import { loadConfig, type BrunoConfig } from "../config/config.js";
+import type { ModelCatalog } from "../domain/catalog.js";
+import { createOllamaChatModelFactory } from "../providers/ollama/chatModel.js";
+import { type ChatModelFactory } from "../providers/ports.js";
+import { systemClock, type Clock } from "../runtime/clock.js";
 import type { Logger } from "pino";
-import { createOllamaAdmin, type OllamaAdmin } from "../tools/ollamaAdmin.js";
-import { createEmbeddedProvider } from "../tools/embedded/provider.js";
-import { Resilience } from "../tools/resilience.js";
-import type { ThreadLock } from "../tools/threadLock.js";
+import { createOllamaModelServer } from "../providers/ollama/server.js";
+import { type ModelServer } from "../providers/ports.js";
+import { createEmbeddedProvider } from "../providers/embedded/provider.js";
+import { Resilience } from "../runtime/resilience.js";
+import type { ThreadLock } from "../runtime/threadLock.js";
 import { TokenEstimator } from "../tools/tokens.js";
-import { BoundedMemoryCache, type ResponseCache } from "../tools/responseCache.js";
+import { BoundedMemoryCache, type ResponseCache } from "../runtime/responseCache.js";
 import { createTelemetry, type Telemetry } from "../telemetry/index.js";
+import type { GenerationDeps } from "../nodes/deps.js";
 
-/** What the nodes use from the world outside the graph. */
-export interface GenerationDeps {
-  config: BrunoConfig;
-  catalog: ModelCatalog;
-  admin: OllamaAdmin;
-  chatModelFactory: ChatModelFactory;
-  logger: Logger;
-  clock: Clock;
-  /** Retry, circuit breakers and the per-server concurrency limit. */
-  resilience: Resilience;
-  /** Prompt-size estimates for context fitting, calibrated from Ollama's counts. */
-  tokenEstimator: TokenEstimator;
-  /** Answers of identical calls (see `cache` settings); LangChain's cache interface. */
-  responseCache: ResponseCache;
-  /** Metrics registry and instruments, tracer and logger. */
-  telemetry: Telemetry;
-}
+export type { GenerationDeps } from "../nodes/deps.js";
 
 /** Options of `createGenerationGraph`; anything left out is built from settings on first use. */
 export interface GenerationGraphOptions {
@@ -39,7 +26,7 @@ export interface GenerationGraphOptions {
   /** Overrides `config.ollamaHost` for the default admin and chat model factory. */
   ollamaHost?: string;
   /** Where the installed models come from; the Ollama server, or the embedded engine's GGUF files when `embedded.provider` is "embedded". */
-  admin?: OllamaAdmin;
+  admin?: ModelServer;
   /** Builds the chat model for each call; ChatOllama, or ChatLlamaCpp when `embedded.provider` is "embedded" (`auto` counts as Ollama here: see `resolveProvider`). */
   chatModelFactory?: ChatModelFactory;
   logger?: Logger;
@@ -76,9 +63,9 @@ export function lazyDeps(options: GenerationGraphOptions): () => GenerationDeps 
     const embedded = config.embedded.provider === "embedded" && !(options.admin && options.chatModelFactory) ? createEmbeddedProvider(config, logger) : undefined;
     const admin =
       options.admin ??
-      telemetry.instrumentAdmin(
+      telemetry.instrumentModelServer(
         embedded?.admin ??
-        createOllamaAdmin({
+        createOllamaModelServer({
           host: config.ollamaHost,
           timeoutMs: config.timeouts.adminMs,
           tagsTtlMs: config.tagsTtlMs,

@@ -1,7 +1,7 @@
 import { mkdir, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { ModelFileError } from "../../errors.js";
+import { ModelFileError } from "../../domain/errors.js";
 import { abortable, nodeLlamaCpp } from "./engine.js";
 import { checkModelFile, expandPath, isModelUri, isUsableModelFile } from "./modelFile.js";
 

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { ConfigError } from "./errors.js";
-import { CatalogOverride, DEFAULT_CATALOG, mergeCatalog, type ModelCatalog } from "./tools/catalog.js";
+import { ConfigError } from "../domain/errors.js";
+import { CatalogOverride, DEFAULT_CATALOG, mergeCatalog, type ModelCatalog } from "../domain/catalog.js";
 
 /** Which engine answers: Ollama, the embedded llama.cpp engine, or Ollama when it answers. */
 export const PROVIDERS = ["ollama", "embedded", "auto"] as const;

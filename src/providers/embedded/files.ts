@@ -1,6 +1,6 @@
-import type { BrunoConfig } from "../../config.js";
-import { ModelNotFoundError } from "../../errors.js";
-import { findModel, type ModelCatalog } from "../catalog.js";
+import type { BrunoConfig } from "../../config/config.js";
+import { ModelNotFoundError } from "../../domain/errors.js";
+import { findModel, type ModelCatalog } from "../../domain/catalog.js";
 import { cachedModelPath, DEFAULT_EMBEDDED_MODEL_URI, modelCacheDir } from "./download.js";
 import { expandPath, isModelUri } from "./modelFile.js";
 

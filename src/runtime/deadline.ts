@@ -1,4 +1,4 @@
-import { TimeoutError } from "../errors.js";
+import { TimeoutError } from "../domain/errors.js";
 
 export interface StreamDeadlineOptions {
   /** Whole request, from start to the last token. */

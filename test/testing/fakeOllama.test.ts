@@ -8,7 +8,7 @@ import {
   modelNotFoundError,
   splitTokens,
   type FakeOllamaOptions,
-} from "./fake-ollama.js";
+} from "../../src/testing/fakeOllama.js";
 
 const MODEL = "llama3.1:8b";
 const servers: FakeOllama[] = [];

@@ -1,7 +1,7 @@
-import type { BrunoConfig } from "../../config.js";
-import type { ChatModelFactory } from "../chatModels.js";
+import type { BrunoConfig } from "../../config/config.js";
+import type { ChatModelFactory } from "../ports.js";
 import type { Logger } from "pino";
-import type { OllamaAdmin } from "../ollamaAdmin.js";
+import type { ModelServer } from "../ports.js";
 import { createEmbeddedAdmin } from "./admin.js";
 import { createEmbeddedChatModelFactory } from "./chatLlamaCpp.js";
 import { DEFAULT_EMBEDDED_MODEL_URI, ensureModelFile, type ProgressOutput } from "./download.js";
@@ -115,7 +115,7 @@ export async function prepareEmbeddedModel(config: BrunoConfig, options: Prepare
 
 /** The admin and chat-model factory of the embedded engine for a configuration. */
 export interface EmbeddedProvider {
-  admin: OllamaAdmin;
+  admin: ModelServer;
   chatModelFactory: ChatModelFactory;
   engine: EmbeddedEngine;
 }

@@ -12,8 +12,9 @@ import {
   type BulkheadPolicy,
   type CircuitBreakerPolicy,
 } from "cockatiel";
-import type { BrunoConfig } from "../config.js";
-import { BrunoError, CancelledError, ServerError, isBrunoError } from "../errors.js";
+import type { BrunoConfig } from "../config/config.js";
+import type { CircuitStateName, ResilienceEvent } from "../domain/events.js";
+import { BrunoError, CancelledError, ServerError, isBrunoError } from "../domain/errors.js";
 
 /** A call rejected locally because the server's queue was full or the wait too long; never retried. */
 export function isLocalBusy(error: unknown): boolean {
@@ -42,8 +43,6 @@ export function isRetryable(error: unknown): boolean {
   return isBrunoError(error) && error.transient && !isLocalBusy(error);
 }
 
-export type CircuitStateName = "closed" | "open" | "half-open" | "isolated";
-
 function stateName(state: CircuitState): CircuitStateName {
   switch (state) {
     case CircuitState.Closed:
@@ -62,12 +61,6 @@ export interface CircuitSnapshot {
   model: string;
   state: CircuitStateName;
 }
-
-/** What happened on the way to a result, for logs, metrics and stream events. */
-export type ResilienceEvent =
-  | { type: "retry"; host: string; model: string; attempt: number; delayMs: number; code: string }
-  | { type: "circuit"; host: string; model: string; state: CircuitStateName }
-  | { type: "queued"; host: string; waitMs: number };
 
 export interface CallOptions {
   host: string;
