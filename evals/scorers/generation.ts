@@ -6,7 +6,7 @@
 import type { GenerationResult, QueryType } from "../../src/domain/index.js";
 import { QUERY_TYPES } from "../../src/domain/index.js";
 import { findCitationMarkers } from "../../src/tools/citations.js";
-import { splitSentences } from "../../src/tools/grounding.js";
+import { splitSentences } from "../../src/tools/grounding/index.js";
 import { normalizeForMatch, type Fact, type GenerationItem } from "../datasets/schema.js";
 import type { JudgeVerdict } from "./judge.js";
 import { mean, percentile, ratio, round } from "./stats.js";

@@ -3,7 +3,7 @@ import type { GenerationGraph } from "../app/createGraph.js";
 import { toGenerationResult, type GenerationInput, type GenerationResult } from "../domain/index.js";
 import { type GenerationStateType, type GenerationUpdate } from "../graph/state.js";
 import type { GenerateStreamEvent } from "../domain/events.js";
-import { isGroundingWarning } from "../tools/grounding.js";
+import { isGroundingWarning } from "../tools/grounding/index.js";
 import { formatSources, formatSummary, formatUnsupported } from "./render.js";
 import { formatMarkers } from "../tools/citations.js";
 

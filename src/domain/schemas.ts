@@ -39,7 +39,7 @@ export const Citation = z.object({
   valid: z.boolean(),
   /** The answer sentence that carries the marker, as written. */
   sentence: z.string().optional(),
-  /** 0..1: how well the cited document supports the sentence (see `src/tools/grounding.ts`). */
+  /** 0..1: how well the cited document supports the sentence (see `src/tools/grounding/`). */
   support: z.number().min(0).max(1).optional(),
   /** The best-matching span of the cited document. */
   quote: Quote.optional(),

@@ -8,7 +8,7 @@ import { OllamaEmbeddings } from "@langchain/ollama";
 import { abortableFetch } from "../providers/ollama/chatModel.js";
 import { checkCitations, formatMarkers, stripInvalidCitations } from "../tools/citations.js";
 import { cancelled } from "../providers/ollama/errors.js";
-import { groundAnswer, refineWithEmbeddings, splitSentences, type GroundingResult, type TextEmbedder } from "../tools/grounding.js";
+import { groundAnswer, refineWithEmbeddings, splitSentences, type GroundingResult, type TextEmbedder } from "../tools/grounding/index.js";
 
 /** How many repair rounds a turn may take. */
 export const MAX_REPAIR_ROUNDS = 1;

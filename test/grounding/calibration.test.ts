@@ -5,7 +5,7 @@
  * scoring formula against drifting toward false alarms or toward waving everything through.
  */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_SUPPORT_THRESHOLD, groundAnswer } from "../../src/tools/grounding.js";
+import { DEFAULT_SUPPORT_THRESHOLD, groundAnswer } from "../../src/tools/grounding/index.js";
 import { GenerationItem, readJsonl } from "../../evals/datasets/schema.js";
 
 const items = await readJsonl(new URL("../../evals/datasets/generation.jsonl", import.meta.url).pathname, GenerationItem);

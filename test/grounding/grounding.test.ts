@@ -22,7 +22,7 @@ import {
   splitSentences,
   stem,
   type TextEmbedder,
-} from "../../src/tools/grounding.js";
+} from "../../src/tools/grounding/index.js";
 
 const LOKI: ContextDocument = {
   title: "Loki ingester OOMKilled",
