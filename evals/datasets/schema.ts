@@ -152,6 +152,39 @@ export function materializeAdversarial(item: AdversarialItem): { query: string; 
   return { query, documents };
 }
 
+export const GROUNDING_CLASSES = ["composite", "role", "paraphrase", "near_command", "plain"] as const;
+
+/** A runbook of `../shared/corpus/` named by its path from the repository root; `section` picks one `## ` section. */
+export const GroundingDocument = z.object({
+  path: z.string().regex(/^\.\.\/shared\/corpus\/.+\.md$/, "a path under ../shared/corpus/ ending in .md"),
+  section: z.string().min(1).optional(),
+});
+export type GroundingDocument = z.infer<typeof GroundingDocument>;
+
+/**
+ * One grounding item (`grounding.dev.jsonl`, `grounding.heldout.jsonl`): a short answer citing
+ * runbooks as [N], labelled supported or fabricated. Items come in pairs (same `pair`, same
+ * documents, one of each label); `class` names what makes the pair hard.
+ */
+export const GroundingItem = z
+  .object({
+    id: z.string().min(1),
+    pair: z.string().min(1),
+    label: z.enum(["supported", "fabricated"]),
+    class: z.enum(GROUNDING_CLASSES),
+    documents: z.array(GroundingDocument).min(1).max(5),
+    answer: z.string().min(1).max(1000),
+    note: z.string().min(1),
+  })
+  .superRefine((item, ctx) => {
+    const cited = [...item.answer.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1]));
+    if (cited.length === 0) ctx.addIssue({ code: "custom", path: ["answer"], message: "the answer cites nothing: add [N] markers" });
+    for (const n of cited) {
+      if (n < 1 || n > item.documents.length) ctx.addIssue({ code: "custom", path: ["answer"], message: `[${n}] is out of range: the item has ${item.documents.length} documents` });
+    }
+  });
+export type GroundingItem = z.infer<typeof GroundingItem>;
+
 /** The datasets the runner knows, and the schema of each. */
 export const DATASETS = ["routing", "generation", "adversarial"] as const;
 export type DatasetName = (typeof DATASETS)[number];
