@@ -15,9 +15,6 @@ import { loadConfig, type BrunoConfigInput } from "../src/config/config.js";
 import { isBrunoError } from "../src/domain/errors.js";
 import { createGenerationGraph } from "../src/app/createGraph.js";
 import type { ContextDocument, GenerationResult } from "../src/domain/index.js";
-import { DEFAULT_CATALOG } from "../src/domain/catalog.js";
-import { classifyQuery } from "../src/tools/classifier.js";
-import { preferredModel } from "../src/tools/router.js";
 import {
   AdversarialItem,
   assertUniqueQueries,
@@ -25,19 +22,18 @@ import {
   GenerationItem,
   materializeAdversarial,
   readJsonl,
-  RoutingItem,
   type DatasetName,
 } from "./datasets/schema.js";
 import { baselinePath, compareToBaseline, comparisonMarkdown, readBaseline, writeBaseline, type Comparison } from "./lib/baseline.js";
 import { startScriptedOllama, type ItemScript, type ScriptedOllama } from "./lib/fake.js";
 import { runOnLangSmith, type LangSmithScorer, type SyncExample } from "./lib/langsmith.js";
-import { adversarialMarkdown, generationMarkdown, pct, routingMarkdown, type RunFacts } from "./lib/markdown.js";
+import { adversarialMarkdown, generationMarkdown, pct, type RunFacts } from "./lib/markdown.js";
 import { runPool } from "./lib/pool.js";
+import { runRoutingEval } from "./lib/routing.js";
 import { Progress } from "./lib/progress.js";
 import { adversarialHeadline, scoreAdversarialItem, summarizeAdversarial, type AdversarialItemScore } from "./scorers/adversarial.js";
 import { generationHeadline, scoreGenerationItem, summarizeGeneration, type GenerationItemScore, type RunOutcome } from "./scorers/generation.js";
 import { createGroundednessJudge, type GroundednessJudge, type JudgeVerdict } from "./scorers/judge.js";
-import { scoreRouting, type RoutingOutcome, type RoutingScores } from "./scorers/routing.js";
 
 export { routingMarkdown } from "./lib/markdown.js";
 
@@ -64,7 +60,8 @@ export const USAGE = `usage: npm run eval -- --dataset routing|generation|advers
   --baseline FILE       baseline to compare with (default evals/baselines/<dataset>-<mode>.json if present)
   --max-drop X          largest allowed drop of a score against the baseline, 0..1 (default ${DEFAULT_MAX_DROP})
   --save-baseline       write this run's scores as the baseline
-  --min-accuracy X      routing: fail when query-type or model accuracy is below X (0..1)
+  --min-accuracy X      routing: fail when development query-type or model accuracy is below X (0..1)
+  --min-heldout-family X  routing: fail when held-out family accuracy is below X (0..1)
   --langsmith           sync the dataset to LangSmith and run through evaluate() (needs LANGSMITH_API_KEY)
   -h, --help            this text`;
 
@@ -84,6 +81,7 @@ export interface EvalOptions {
   maxDrop: number;
   saveBaseline: boolean;
   minAccuracy?: number;
+  minHeldoutFamily?: number;
   langsmith: boolean;
 }
 
@@ -126,6 +124,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalOptions | undefined 
         "max-drop": { type: "string" },
         "save-baseline": { type: "boolean", default: false },
         "min-accuracy": { type: "string" },
+        "min-heldout-family": { type: "string" },
         langsmith: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -162,6 +161,8 @@ export function parseEvalArgs(argv: readonly string[]): EvalOptions | undefined 
   }
   const min = unitInterval("min-accuracy", v["min-accuracy"]);
   if (min !== undefined) options.minAccuracy = min;
+  const minHeldout = unitInterval("min-heldout-family", v["min-heldout-family"]);
+  if (minHeldout !== undefined) options.minHeldoutFamily = minHeldout;
   return options;
 }
 
@@ -182,39 +183,6 @@ function selectItems<T extends { id: string }>(items: readonly T[], options: Eva
     out = out.filter((i) => options.ids?.includes(i.id));
   }
   return options.limit !== undefined ? out.slice(0, options.limit) : out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Routing
-// ---------------------------------------------------------------------------------------------
-
-function routeItem(item: RoutingItem): RoutingOutcome {
-  const c = classifyQuery(item.query);
-  const model = preferredModel(DEFAULT_CATALOG, { ...c, maxLatencyMs: item.maxLatencyMs }).tag;
-  return {
-    id: item.id,
-    query: item.query,
-    expected: { queryType: item.queryType, complexity: item.complexity, requiresCode: item.requiresCode, model: item.expectedModel },
-    actual: { queryType: c.queryType, complexity: c.complexity, requiresCode: c.requiresCode, model },
-  };
-}
-
-/** Runs the deterministic classifier and router over the routing set. */
-export async function runRouting(path: string, options?: EvalOptions): Promise<{ outcomes: RoutingOutcome[]; scores: RoutingScores }> {
-  const all = await readJsonl(path, RoutingItem);
-  const items = options ? selectItems(all, options) : all;
-  const outcomes = items.map(routeItem);
-  return { outcomes, scores: scoreRouting(outcomes) };
-}
-
-function routingHeadline(scores: RoutingScores): Record<string, number> {
-  const r = (x: number) => Math.round(x * 10_000) / 10_000;
-  return {
-    "routing.queryTypeAccuracy": r(scores.queryTypeAccuracy),
-    "routing.modelAccuracy": r(scores.modelAccuracy),
-    "routing.complexityAccuracy": r(scores.complexityAccuracy),
-    "routing.requiresCodeAccuracy": r(scores.requiresCodeAccuracy),
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -612,26 +580,13 @@ async function finishReport(options: EvalOptions, io: EvalIo, input: ReportInput
   return code;
 }
 
+/** The routing dataset: development and held-out parts side by side (evals/lib/routing.ts). */
 async function runRoutingDataset(options: EvalOptions, io: EvalIo): Promise<number> {
-  const { outcomes, scores } = await runRouting(join(DATASETS_DIR, "routing.jsonl"), options);
-  const facts: RunFacts = { mode: "deterministic rules (no model)" };
-  if (options.langsmith) io.stderr.write(io.env.LANGSMITH_API_KEY ? "eval: --langsmith applies to generation and adversarial; routing runs locally\n" : "eval: LANGSMITH_API_KEY is not set: running locally only (nothing is uploaded to LangSmith)\n");
-  const markdown = routingMarkdown(scores, outcomes, facts);
-  let code = await finishReport(options, io, {
-    mode: "rules",
-    markdown,
-    headline: routingHeadline(scores),
-    summary: scores,
-    facts,
-    records: outcomes,
-    interrupted: false,
-  });
-  const min = options.minAccuracy;
-  if (min !== undefined && (scores.queryTypeAccuracy < min || scores.modelAccuracy < min)) {
-    io.stderr.write(`eval: FAILED: query type ${pct(scores.queryTypeAccuracy)} / model ${pct(scores.modelAccuracy)} below the gate ${pct(min)}\n`);
-    code = 1;
-  }
-  return code;
+  const langsmithNote = options.langsmith ? (io.env.LANGSMITH_API_KEY ? "eval: --langsmith applies to generation and adversarial; routing runs locally\n" : "eval: LANGSMITH_API_KEY is not set: running locally only (nothing is uploaded to LangSmith)\n") : undefined;
+  return runRoutingEval(
+    { minAccuracy: options.minAccuracy, minHeldoutFamily: options.minHeldoutFamily },
+    { datasetsDir: DATASETS_DIR, select: (items) => selectItems(items, options), finish: (report) => finishReport(options, io, report), stderr: io.stderr, langsmithNote },
+  );
 }
 
 /** Runs the CLI; returns the exit code. */

@@ -5,8 +5,9 @@ import { AdversarialItem, assertUniqueQueries, GenerationItem, materializeAdvers
 const dir = new URL("./", import.meta.url).pathname;
 
 describe("datasets", () => {
-  it("routing: 172 labelled queries", async () => {
-    expect(await readJsonl(`${dir}routing.jsonl`, RoutingItem)).toHaveLength(172);
+  it("routing: 236 labelled development queries and 107 held-out ones", async () => {
+    expect(await readJsonl(`${dir}routing.jsonl`, RoutingItem)).toHaveLength(236);
+    expect(await readJsonl(`${dir}routing.heldout.jsonl`, RoutingItem)).toHaveLength(107);
   });
 
   it("generation: at least 30 items of 2–6 documents whose reference answers cite and state what they must", async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { scoreRouting, type RoutingOutcome } from "./routing.js";
+import { QUERY_TYPES, traitsOf } from "../../src/domain/index.js";
+import { familyOf, scoreRouting, type RoutingOutcome } from "./routing.js";
 
 function outcome(id: string, expected: RoutingOutcome["expected"]["queryType"], actual: RoutingOutcome["actual"]["queryType"], modelOk = true): RoutingOutcome {
   return {
@@ -34,5 +35,27 @@ describe("scoreRouting", () => {
     const scores = scoreRouting([]);
     expect(scores.queryTypeAccuracy).toBe(0);
     expect(Number.isNaN(scores.modelAccuracy)).toBe(false);
+  });
+});
+
+describe("query families", () => {
+  it("family accuracy forgives a confusion inside a family and counts one across families", () => {
+    const scores = scoreRouting([
+      outcome("a", "troubleshooting", "debug_issue"),
+      outcome("b", "code_generation", "code_review"),
+      outcome("c", "explanation", "lookup_runbook"),
+      outcome("d", "chat", "troubleshooting"),
+    ]);
+    expect(scores.queryTypeAccuracy).toBe(0);
+    expect(scores.familyAccuracy).toBe(0.5);
+  });
+
+  it("the ops family is the SRE-model types and the code family the code-deliverable types", () => {
+    for (const type of QUERY_TYPES) {
+      expect(familyOf(type) === "ops").toBe(traitsOf(type).sreWork);
+      expect(familyOf(type) === "code").toBe(traitsOf(type).needsCode);
+    }
+    expect(familyOf("explanation")).toBe("explanation");
+    expect(familyOf("chat")).toBe("chat");
   });
 });

@@ -1,5 +1,28 @@
 import { QUERY_TYPES, type QueryType } from "../../src/domain/index.js";
 
+/**
+ * The coarse family of a query type, the level at which a wrong type changes the kind of answer:
+ * `ops` (troubleshooting, debug_issue, lookup_runbook: the SRE model and the troubleshooting
+ * template), `code` (code_generation, code_review: a code deliverable), `explanation` and `chat`.
+ * A confusion inside a family (troubleshooting ↔ debug_issue) keeps the model and template.
+ */
+export type QueryFamily = "ops" | "code" | "explanation" | "chat";
+
+export const QUERY_FAMILY: Readonly<Record<QueryType, QueryFamily>> = {
+  troubleshooting: "ops",
+  debug_issue: "ops",
+  lookup_runbook: "ops",
+  code_generation: "code",
+  code_review: "code",
+  explanation: "explanation",
+  chat: "chat",
+};
+
+/** The family of a query type. */
+export function familyOf(type: QueryType): QueryFamily {
+  return QUERY_FAMILY[type];
+}
+
 /** One prediction next to its label. */
 export interface RoutingOutcome {
   id: string;
@@ -11,6 +34,8 @@ export interface RoutingOutcome {
 export interface RoutingScores {
   items: number;
   queryTypeAccuracy: number;
+  /** Predicted type in the same family as the label (see `QUERY_FAMILY`). */
+  familyAccuracy: number;
   complexityAccuracy: number;
   requiresCodeAccuracy: number;
   modelAccuracy: number;
@@ -27,12 +52,14 @@ export function scoreRouting(outcomes: readonly RoutingOutcome[]): RoutingScores
   const zeroRow = () => Object.fromEntries(QUERY_TYPES.map((t) => [t, 0])) as Record<QueryType, number>;
   const confusion = Object.fromEntries(QUERY_TYPES.map((t) => [t, zeroRow()])) as Record<QueryType, Record<QueryType, number>>;
   let type = 0;
+  let family = 0;
   let complexity = 0;
   let code = 0;
   let model = 0;
   for (const o of outcomes) {
     confusion[o.expected.queryType][o.actual.queryType] += 1;
     if (o.expected.queryType === o.actual.queryType) type++;
+    if (familyOf(o.expected.queryType) === familyOf(o.actual.queryType)) family++;
     if (o.expected.complexity === o.actual.complexity) complexity++;
     if (o.expected.requiresCode === o.actual.requiresCode) code++;
     if (o.expected.model === o.actual.model) model++;
@@ -49,6 +76,7 @@ export function scoreRouting(outcomes: readonly RoutingOutcome[]): RoutingScores
   return {
     items: n,
     queryTypeAccuracy: ratio(type, n),
+    familyAccuracy: ratio(family, n),
     complexityAccuracy: ratio(complexity, n),
     requiresCodeAccuracy: ratio(code, n),
     modelAccuracy: ratio(model, n),

@@ -184,11 +184,16 @@ export function classifyRequiresCode(query: string, type: QueryType): boolean {
   return score(CODE_REQUEST_SIGNALS, query).total > 0;
 }
 
+export interface ClassifyOptions {
+  /** Consult the learned model when the rules are unsure (default true; false: rules alone). */
+  learned?: boolean;
+}
+
 /**
  * Classifies a query with deterministic rules (no model call). An upstream `queryType`
  * wins over the rules; complexity and requiresCode are still derived from the text.
  */
-export function classifyQuery(query: string, upstreamType?: QueryType): Classification {
+export function classifyQuery(query: string, upstreamType?: QueryType, _options: ClassifyOptions = {}): Classification {
   const typed = classifyType(query);
   const queryType = upstreamType ?? typed.queryType;
   return {
