@@ -24,6 +24,7 @@ import {
   readJsonl,
   type DatasetName,
 } from "./datasets/schema.js";
+import { runGroundingEval } from "./lib/grounding.js";
 import { baselinePath, compareToBaseline, comparisonMarkdown, readBaseline, writeBaseline, type Comparison } from "./lib/baseline.js";
 import { startScriptedOllama, type ItemScript, type ScriptedOllama } from "./lib/fake.js";
 import { runOnLangSmith, type LangSmithScorer, type SyncExample } from "./lib/langsmith.js";
@@ -46,6 +47,7 @@ export const DEFAULT_MAX_DROP = 0.05;
 export const USAGE = `usage: npm run eval -- --dataset routing|generation|adversarial [options]
 
   --dataset NAME        routing (rules, no model), generation or adversarial
+                        (grounding: see npm run eval -- --dataset grounding --help)
   --fake                answer with scripted replies from an in-process Ollama-protocol test
                         server (checks the machinery and the scorers, not the model)
   --host URL            Ollama address (default: OLLAMA_HOST, else http://127.0.0.1:11434)
@@ -593,6 +595,8 @@ async function runRoutingDataset(options: EvalOptions, io: EvalIo): Promise<numb
 export async function main(argv: readonly string[], io: EvalIo): Promise<number> {
   let options: EvalOptions | undefined;
   try {
+    // The grounding dataset has its own runner and options (evals/lib/grounding.ts).
+    if (argv.some((a, i) => a === "--dataset=grounding" || (a === "--dataset" && argv[i + 1] === "grounding"))) return await runGroundingEval(argv, io, REPORTS_DIR);
     options = parseEvalArgs(argv);
     if (!options) {
       io.stdout.write(`${USAGE}\n`);
