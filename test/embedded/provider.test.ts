@@ -193,7 +193,7 @@ describe("settings and flags of the embedded engine", () => {
     const c = config({ BRUNO_PROVIDER: "Embedded", BRUNO_MODEL_PATH: "/m.gguf", BRUNO_THREADS: "1", BRUNO_CONTEXT_SIZE: "4096", BRUNO_MODEL_CACHE: "/cache", HF_ENDPOINT: "http://mirror.local/" });
     expect(c.embedded).toEqual({ provider: "embedded", modelPath: "/m.gguf", threads: 1, contextSize: 4096, cacheDir: "/cache", hfEndpoint: "http://mirror.local/" });
     expect(config({}).embedded.provider).toBe("auto");
-    expect(() => config({ BRUNO_PROVIDER: "llamafile" })).toThrow(/invalid settings/);
+    expect(() => config({ BRUNO_PROVIDER: "llamafile" })).toThrow(/^BRUNO_PROVIDER: expected one of ollama, embedded, auto, got "llamafile"$/);
   });
 
   it("parses --provider and --model-file", () => {

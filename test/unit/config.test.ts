@@ -2,7 +2,19 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_OLLAMA_HOST, loadConfig, normalizeOllamaHost, type BrunoConfig } from "../../src/config/config.js";
+import { z } from "zod";
+import {
+  configFromEnv,
+  DEFAULT_OLLAMA_HOST,
+  loadConfig,
+  normalizeOllamaHost,
+  ollamaHostConfigured,
+  redactPasswords,
+  SETTINGS,
+  type AnySetting,
+  type BrunoConfig,
+} from "../../src/config/config.js";
+import { count, fraction, integer, ollamaHost, positiveInt, text, url } from "../../src/config/kinds.js";
 import { ConfigError, isBrunoError } from "../../src/domain/errors.js";
 import { DEFAULT_CATALOG, type ModelCatalog } from "../../src/domain/catalog.js";
 import { thrown } from "../support/thrown.js";
@@ -116,6 +128,123 @@ describe("loadConfig: environment", () => {
   });
 });
 
+/** A valid value of each kind of setting, as text in the environment, and what it becomes. */
+function sampleFor(setting: AnySetting): [raw: string, expected: unknown] {
+  const schema = setting.schema;
+  if (schema === positiveInt) return ["7", 7];
+  if (schema === count) return ["0", 0];
+  if (schema === integer) return ["-3", -3];
+  if (schema === fraction) return ["0.25", 0.25];
+  if (schema === text) return ["/srv/bruno/value", "/srv/bruno/value"];
+  if (schema === url) return ["https://mirror.example/hf/", "https://mirror.example/hf/"];
+  if (schema === ollamaHost) return ["gpu-box:8080", "http://gpu-box:8080"];
+  if (schema instanceof z.ZodEnum) {
+    const value = schema.options.map(String).find((o) => o !== setting.default);
+    if (value === undefined) throw new Error(`${setting.env}: an enum with a single value`);
+    return [value.toUpperCase(), value];
+  }
+  throw new Error(`${setting.env}: no sample for this kind of setting; add one to sampleFor`);
+}
+
+/** A copy of `config` with one dotted path set. */
+function withValue(config: BrunoConfig, path: string, value: unknown): BrunoConfig {
+  const copy = structuredClone(config) as unknown as Record<string, Record<string, unknown>>;
+  const [first = "", second] = path.split(".");
+  if (second === undefined) (copy as Record<string, unknown>)[first] = value;
+  else copy[first] = { ...copy[first], [second]: value };
+  return copy as unknown as BrunoConfig;
+}
+
+describe("the settings table", () => {
+  const defaults = loadConfig({ env: {} });
+
+  it("holds every setting the README and the old schema knew", () => {
+    expect(SETTINGS.length).toBeGreaterThanOrEqual(37);
+  });
+
+  it("writes no variable twice (names and aliases together) and no path twice", () => {
+    const variables = SETTINGS.flatMap((s) => [s.env, ...s.aliases]);
+    expect(variables.filter((v, i) => variables.indexOf(v) !== i)).toEqual([]);
+    const paths = SETTINGS.map((s) => s.path);
+    expect(paths.filter((p, i) => paths.indexOf(p) !== i)).toEqual([]);
+  });
+
+  it("every optional setting says in the README what happens when it is unset", () => {
+    const silent = SETTINGS.filter((s) => s.default === undefined && s.unset === undefined).map((s) => s.env);
+    // unset means unset for these: the feature is off or the value is simply not sent
+    expect(silent.sort()).toEqual(["BRUNO_EMBED_MODEL", "BRUNO_MODEL_PATH", "BRUNO_SEED"]);
+  });
+
+  it.each(SETTINGS.flatMap((s) => [s.env, ...s.aliases].map((variable) => [variable, s] as const)))(
+    "%s is read into its path, and nothing else changes",
+    (variable, setting) => {
+      const [raw, expected] = sampleFor(setting);
+      // the catalog option keeps BRUNO_CATALOG's sample path from being opened
+      const config = loadConfig({ env: { [variable]: raw }, catalog: DEFAULT_CATALOG });
+      expect(config).toEqual(withValue(defaults, setting.path, expected));
+    },
+  );
+
+  it("every setting with a default has it in the parsed config", () => {
+    for (const s of SETTINGS.filter((x) => x.default !== undefined)) {
+      const [first = "", second] = s.path.split(".");
+      const group = (defaults as unknown as Record<string, unknown>)[first];
+      const value = second === undefined ? group : (group as Record<string, unknown>)[second];
+      expect([s.env, value]).toEqual([s.env, s.default]);
+    }
+  });
+});
+
+describe("loadConfig: BRUNO_LOG_LEVEL and LOG_LEVEL", () => {
+  it.each<[string, Record<string, string>, string]>([
+    ["BRUNO_LOG_LEVEL alone", { BRUNO_LOG_LEVEL: "debug" }, "debug"],
+    ["LOG_LEVEL alone (fallback)", { LOG_LEVEL: "warn" }, "warn"],
+    ["BRUNO_LOG_LEVEL wins over LOG_LEVEL", { BRUNO_LOG_LEVEL: "error", LOG_LEVEL: "trace" }, "error"],
+    ["a blank BRUNO_LOG_LEVEL falls back to LOG_LEVEL", { BRUNO_LOG_LEVEL: " ", LOG_LEVEL: "trace" }, "trace"],
+    ["any case", { BRUNO_LOG_LEVEL: "Silent" }, "silent"],
+  ])("%s", (_name, env, expected) => {
+    expect(loadConfig({ env }).logLevel).toBe(expected);
+  });
+
+  it("a bad BRUNO_LOG_LEVEL is reported even when LOG_LEVEL is fine: the project name wins", () => {
+    expect((thrown(() => loadConfig({ env: { BRUNO_LOG_LEVEL: "loud", LOG_LEVEL: "info" } })) as Error).message).toMatch(/^BRUNO_LOG_LEVEL: /);
+  });
+
+  it("the environment wins over the defaults option (the CLI's quieter default)", () => {
+    expect(loadConfig({ env: {}, defaults: { logLevel: "error" } }).logLevel).toBe("error");
+    expect(loadConfig({ env: { LOG_LEVEL: "debug" }, defaults: { logLevel: "error" } }).logLevel).toBe("debug");
+  });
+});
+
+describe("loadConfig: words of a fixed list in any case", () => {
+  it.each<[Record<string, string>, (c: BrunoConfig) => unknown, unknown]>([
+    [{ BRUNO_PROVIDER: "EMBEDDED" }, (c) => c.embedded.provider, "embedded"],
+    [{ BRUNO_PROVIDER: " Ollama " }, (c) => c.embedded.provider, "ollama"],
+    [{ BRUNO_CACHE: "Always" }, (c) => c.cache.mode, "always"],
+    [{ BRUNO_CACHE: "OFF" }, (c) => c.cache.mode, "off"],
+    [{ LOG_LEVEL: "Debug" }, (c) => c.logLevel, "debug"],
+  ])("%j", (env, get, expected) => {
+    expect(get(loadConfig({ env }))).toBe(expected);
+  });
+
+  it("other values keep their case", () => {
+    expect(loadConfig({ env: { BRUNO_EMBED_MODEL: "Nomic-Embed-Text", BRUNO_KEEP_ALIVE: "10M" } })).toMatchObject({
+      grounding: { embedModel: "Nomic-Embed-Text" },
+      keepAlive: "10M",
+    });
+  });
+});
+
+describe("ollamaHostConfigured", () => {
+  it.each<[Record<string, string>, boolean]>([
+    [{}, false],
+    [{ OLLAMA_HOST: "  " }, false],
+    [{ OLLAMA_HOST: "gpu-box" }, true],
+  ])("%j → %s", (env, expected) => {
+    expect(ollamaHostConfigured(env)).toBe(expected);
+  });
+});
+
 describe("loadConfig: overrides win over the environment", () => {
   const env = { OLLAMA_HOST: "env-host", LOG_LEVEL: "debug", BRUNO_TIMEOUT_MS: "5000", BRUNO_STALL_TIMEOUT_MS: "700", BRUNO_DB: "/env.sqlite" };
   it.each<[string, Parameters<typeof loadConfig>[0], (c: BrunoConfig) => unknown, unknown]>([
@@ -135,26 +264,110 @@ describe("loadConfig: overrides win over the environment", () => {
 });
 
 describe("loadConfig: invalid values", () => {
-  it.each<[Record<string, string>, string]>([
-    [{ BRUNO_TIMEOUT_MS: "abc" }, "timeouts.totalMs"],
-    [{ BRUNO_TIMEOUT_MS: "0" }, "timeouts.totalMs"],
-    [{ BRUNO_FIRST_TOKEN_TIMEOUT_MS: "-5" }, "timeouts.firstTokenMs"],
-    [{ BRUNO_STALL_TIMEOUT_MS: "1.5" }, "timeouts.stallMs"],
-    [{ BRUNO_ADMIN_TIMEOUT_MS: "soon" }, "timeouts.adminMs"],
-    [{ LOG_LEVEL: "loud" }, "logLevel"],
-    [{ BRUNO_MAX_QUERY_CHARS: "0" }, "limits.maxQueryChars"],
-    [{ BRUNO_MAX_QUERY_CHARS: "lots" }, "limits.maxQueryChars"],
-    [{ BRUNO_MAX_DOCUMENTS: "-1" }, "limits.maxDocuments"],
-    [{ BRUNO_HISTORY_TURNS: "-1" }, "history.promptTurns"],
-    [{ BRUNO_TAGS_TTL_MS: "-1" }, "tagsTtlMs"],
-    [{ BRUNO_SEED: "x" }, "seed"],
-    [{ OLLAMA_HOST: "ftp://x" }, "OLLAMA_HOST"],
-  ])("%j → ConfigError mentioning %s", (env, setting) => {
+  // The message names the variable the user set, never the internal path.
+  it.each<[Record<string, string>, string, string]>([
+    [{ BRUNO_TIMEOUT_MS: "abc" }, "BRUNO_TIMEOUT_MS", "timeouts.totalMs"],
+    [{ BRUNO_TIMEOUT_MS: "0" }, "BRUNO_TIMEOUT_MS", "timeouts.totalMs"],
+    [{ BRUNO_FIRST_TOKEN_TIMEOUT_MS: "-5" }, "BRUNO_FIRST_TOKEN_TIMEOUT_MS", "timeouts.firstTokenMs"],
+    [{ BRUNO_STALL_TIMEOUT_MS: "1.5" }, "BRUNO_STALL_TIMEOUT_MS", "timeouts.stallMs"],
+    [{ BRUNO_ADMIN_TIMEOUT_MS: "soon" }, "BRUNO_ADMIN_TIMEOUT_MS", "timeouts.adminMs"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL", "logLevel"],
+    [{ BRUNO_LOG_LEVEL: "loud" }, "BRUNO_LOG_LEVEL", "logLevel"],
+    [{ BRUNO_MAX_QUERY_CHARS: "0" }, "BRUNO_MAX_QUERY_CHARS", "limits.maxQueryChars"],
+    [{ BRUNO_MAX_QUERY_CHARS: "lots" }, "BRUNO_MAX_QUERY_CHARS", "limits.maxQueryChars"],
+    [{ BRUNO_MAX_DOCUMENTS: "-1" }, "BRUNO_MAX_DOCUMENTS", "limits.maxDocuments"],
+    [{ BRUNO_HISTORY_TURNS: "-1" }, "BRUNO_HISTORY_TURNS", "history.promptTurns"],
+    [{ BRUNO_TAGS_TTL_MS: "-1" }, "BRUNO_TAGS_TTL_MS", "tagsTtlMs"],
+    [{ BRUNO_SEED: "x" }, "BRUNO_SEED", "seed"],
+    [{ BRUNO_GROUNDING_THRESHOLD: "1.5" }, "BRUNO_GROUNDING_THRESHOLD", "grounding.threshold"],
+    [{ BRUNO_PROVIDER: "cloud" }, "BRUNO_PROVIDER", "embedded.provider"],
+    [{ BRUNO_CACHE: "sometimes" }, "BRUNO_CACHE", "cache.mode"],
+    [{ HF_ENDPOINT: "not a url" }, "HF_ENDPOINT", "embedded.hfEndpoint"],
+    [{ OLLAMA_HOST: "ftp://x" }, "OLLAMA_HOST", "ollamaHost"],
+  ])("%j → ConfigError naming %s", (env, variable, path) => {
     const error = thrown(() => loadConfig({ env }));
     expect(error).toBeInstanceOf(ConfigError);
     expect(isBrunoError(error)).toBe(true);
     expect((error as ConfigError).code).toBe("CONFIG_INVALID");
-    expect((error as ConfigError).message).toContain(setting);
+    const message = (error as ConfigError).message;
+    expect(message.startsWith(`${variable}: `)).toBe(true);
+    expect(message).toContain(`got ${JSON.stringify(Object.values(env)[0])}`);
+    expect(message).not.toContain(path);
+    expect((error as ConfigError).details).toMatchObject({ variables: [variable], settings: [path] });
+  });
+
+  it("says what was expected and what was found", () => {
+    expect(thrown(() => loadConfig({ env: { BRUNO_TIMEOUT_MS: "abc" } }))).toMatchObject({
+      code: "CONFIG_INVALID",
+      message: 'BRUNO_TIMEOUT_MS: expected a positive integer, got "abc"',
+    });
+    expect((thrown(() => loadConfig({ env: { BRUNO_PROVIDER: "cloud" } })) as Error).message).toBe(
+      'BRUNO_PROVIDER: expected one of ollama, embedded, auto, got "cloud"',
+    );
+    expect((thrown(() => loadConfig({ env: { OLLAMA_HOST: "ftp://x" } })) as Error).message).toBe(
+      'OLLAMA_HOST: must use http or https, got "ftp://x"',
+    );
+  });
+
+  it("names every bad variable at once, each once", () => {
+    const error = thrown(() => loadConfig({ env: { BRUNO_TIMEOUT_MS: "-1.5", BRUNO_SEED: "x", BRUNO_DB: "/ok.sqlite" } })) as ConfigError;
+    expect(error.message.split("; ").sort()).toEqual([
+      'BRUNO_SEED: expected an integer, got "x"',
+      'BRUNO_TIMEOUT_MS: expected a positive integer, got "-1.5"',
+    ]);
+  });
+
+  it("configFromEnv reports the variable too, and returns only what the environment sets", () => {
+    expect((thrown(() => configFromEnv({ BRUNO_QUEUE_SIZE: "-2" })) as Error).message).toBe(
+      'BRUNO_QUEUE_SIZE: expected an integer of 0 or more, got "-2"',
+    );
+    expect(configFromEnv({ BRUNO_QUEUE_SIZE: "0", OLLAMA_HOST: ":9" })).toEqual({ concurrency: { queueSize: 0 }, ollamaHost: "http://127.0.0.1:9" });
+    expect(configFromEnv({})).toEqual({});
+  });
+
+  it("an override's bad value is named by its setting path and flag, not by a variable", () => {
+    const host = thrown(() => loadConfig({ env: { OLLAMA_HOST: "good-host" }, overrides: { ollamaHost: "ftp://x" } })) as ConfigError;
+    expect(host.code).toBe("CONFIG_INVALID");
+    expect(host.message).toBe('ollamaHost (--host): must use http or https, got "ftp://x"');
+    const timeout = thrown(() => loadConfig({ env: { BRUNO_TIMEOUT_MS: "5000" }, overrides: { timeouts: { totalMs: -1 } } })) as ConfigError;
+    expect(timeout.message).toBe("timeouts.totalMs: expected a positive integer, got -1");
+    expect(timeout.message).not.toContain("BRUNO_TIMEOUT_MS");
+  });
+
+  it("a bad value in the defaults option is named by its setting path", () => {
+    const error = thrown(() => loadConfig({ env: {}, defaults: { cache: { ttlMs: 0 } } })) as ConfigError;
+    expect(error.message).toBe("cache.ttlMs: expected a positive integer, got 0");
+  });
+
+  it("a variable an override replaces is not read, so its bad value does not fail", () => {
+    expect(loadConfig({ env: { OLLAMA_HOST: "ftp://x" }, overrides: { ollamaHost: "h:1" } }).ollamaHost).toBe("http://h:1");
+    expect(() => loadConfig({ env: { OLLAMA_HOST: "ftp://x" }, overrides: { dbPath: "/x" } })).toThrow(/OLLAMA_HOST/);
+  });
+});
+
+describe("loadConfig: passwords in URLs are never echoed", () => {
+  it.each<[string, () => unknown]>([
+    ["OLLAMA_HOST", () => loadConfig({ env: { OLLAMA_HOST: "ftp://admin:s3cret@host:21" } })],
+    ["HF_ENDPOINT", () => loadConfig({ env: { HF_ENDPOINT: "https://admin:s3cret@ho st/" } })],
+    ["the --host override", () => loadConfig({ env: {}, overrides: { ollamaHost: "ftp://admin:s3cret@host" } })],
+    ["normalizeOllamaHost", () => normalizeOllamaHost("ws://admin:s3cret@host:1")],
+  ])("%s", (_name, run) => {
+    const error = thrown(run) as ConfigError;
+    expect(error.code).toBe("CONFIG_INVALID");
+    expect(error.message).not.toContain("s3cret");
+    expect(error.message).toContain("admin:***@");
+    expect(JSON.stringify(error.details)).not.toContain("s3cret");
+  });
+
+  it.each<[string, string]>([
+    ["http://u:pw@host:1/p", "http://u:***@host:1/p"],
+    ["https://u:p@ss@host", "https://u:***@host"],
+    ["u:pw@host:11434", "u:***@host:11434"],
+    ['got "postgres://app:pw@db/x"; and http://plain/', 'got "postgres://app:***@db/x"; and http://plain/'],
+    ["https://user@host (no password)", "https://user@host (no password)"],
+    ["expected a positive integer", "expected a positive integer"],
+  ])("redactPasswords(%j) → %j", (raw, expected) => {
+    expect(redactPasswords(raw)).toBe(expected);
   });
 });
 
