@@ -78,7 +78,9 @@ const FEATURE_DETECTORS: Record<Feature, (query: string) => boolean> = {
   questionAboutGiven: (q) => FEATURE_PATTERNS.questionAboutGiven.test(q),
   refersToGivenCode: (q) => FEATURE_PATTERNS.refersToGivenCode.test(q),
   codeRequest: (q) => FEATURE_PATTERNS.codeRequest.test(q),
+  leadingCodeRequest: (q) => FEATURE_PATTERNS.leadingCodeRequest.some((p) => p.test(q)),
   asksForFix: (q) => FEATURE_PATTERNS.asksForFix.test(q),
+  generalMeaningQuestion: (q) => FEATURE_PATTERNS.generalMeaningQuestion.test(q.trim()),
 };
 
 /** Which structural features a query has. */

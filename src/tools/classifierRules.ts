@@ -1,4 +1,5 @@
 import type { QueryType } from "../domain/index.js";
+import { ALERT_NAME, ARTIFACT, CODE_NOUNS, LANGUAGES, NON_NOUN, QUESTION_START, SYMPTOM_PREDICATE, SYMPTOM_WORDS } from "./routing/vocabulary.js";
 
 /**
  * The classifier's rules as data. Classification runs in two layers:
@@ -25,43 +26,37 @@ export interface Signal {
 export type SignalTable = Record<QueryType, Signal[]>;
 
 // ---------------------------------------------------------------------------------------------
-// Vocabulary shared by several rules
-// ---------------------------------------------------------------------------------------------
-
-/** Unambiguous code/config artifacts: asking for one of these is asking for code. */
-const ARTIFACT =
-  "(?:ya?ml|manifests?|configs?|configuration|configmaps?|helm ?values|values(?:\\.ya?ml| file)?|helm ?releases?|helm ?repositor(?:y|ies)|helm ?charts?|kustomi[sz]ations?|kustomize overlays?|overlays?|prometheus ?rules?|alert(?:ing)? rules?|alerting config|recording rules?|service ?monitors?|pod ?monitors?|scrape ?configs?|relabel(?:ing)? (?:configs?|rules?)|promql|logql|traceql|metricsql|quer(?:y|ies)|scripts?|one[- ]?liners?|bash|terraform|hcl|dockerfiles?|network ?polic(?:y|ies)|netpols?|pdbs?|pod ?disruption ?budgets?|hpas?|cron ?jobs?|cron ?expressions?|statefulsets?|daemonsets?|ingress(?:es| rules?| routes?)?|certificates?|cluster ?issuers?|issuers?|sealed ?secrets?|external ?secrets?|rbac|cluster ?roles?|role ?bindings?|service ?accounts?|dashboard(?: json)?|json dashboard|grafana dashboard|regexp?|jq(?: filter| expression)?|(?<!(?:readiness|liveness|startup) )probes?|prom ?rules?|silences?|blackbox (?:exporter )?(?:config|module)s?|exporter configs?|receivers?|inhibit rules?|routing tree|pipelines?|github actions?|workflows?|makefiles?|snippets?)";
-
-/** Looser code nouns, only used after an explicit request verb ("give me the deployment for …"). */
-const CODE_NOUNS = `(?:${ARTIFACT}|deployments?|services?|jobs?|modules?|functions?|python|go program|rules?|alerts?|polic(?:y|ies)|roles?|example)`;
-
-/** Alert names in kube-prometheus / mixin style (CamelCase component + state), not CRD kinds. */
-const ALERT_NAME =
-  "(?!(?:PrometheusRules?|PrometheusAgent|ServiceMonitor|PodMonitor|AlertmanagerConfig|NodePool|NodeClaim|NodeSelector)\\b)(?:(?:Kube|Node|Prometheus|Alertmanager|Thanos|Loki|Tempo|Mimir|Grafana|Cert|Etcd|etcd|CoreDNS|Flux|Argo)[A-Z]\\w+|[A-Z][A-Za-z0-9]*(?:Down|High|Low|Errors?|Failures?|Failed|Failing|FillingUp|Full|Mismatch|CrashLooping|NotReady|Missing|Throttling|Unavailable|Unreachable|Expiring|Expired|Lag|Degraded|Absent|Flapping|Restarting|Stuck|Overcommit|Saturated|OutOfSpace|OutOfMemory)|TargetDown|Watchdog|InfoInhibitor)";
-
-/** Question words that make a sentence a question rather than a noun-phrase request. */
-const QUESTION_START = "(?:why|what|whats|how|when|where|who|which|is|are|does|do|did|can|could|should|would|will|has|have)";
-
-/** Words describing a broken or degraded system. */
-const SYMPTOM_WORDS =
-  "(?:crash(?:ing|es|ed|looping)?|crashloop|restart(?:ing|s|ed)|down|broken|failing|fails|not working|doesn'?t work|isn'?t working|stopped working|stuck|hangs?|hanging|hung|forever|unresponsive|unreachable|unavailable|degraded|flapping|flaps?|flaky|slow|spiking|spikes?|high|growing|leak(?:ing)?|full|filling up|dropping|drops|missing|empty|nothing|no data|gone|gaps?|timing out|times out|timeouts?|5\\d\\ds?|5xx|errors? rate|lost|broke|disappeared|vanished|intermittent(?:ly)?|latency|evicted|pending|throttl(?:ed|ing)|not ready|notready|lagging|behind|backlog|saturated|oom(?:ing|s)?|oomkill(?:ed|ing)?|split|sealed|out of sync|can'?t reach|cant reach|unhealthy|red)";
-
-/** Words that cannot sit inside a noun phrase ("the config is …"): verbs, negations, question words. */
-const NON_NOUN =
-  "(?:is|are|was|were|be|been|has|have|had|keeps?|kept|got|gets|isn'?t|aren'?t|doesn'?t|don'?t|won'?t|wont|didn'?t|not|never|stopped|still|so|that|which|for|to|with|per|and|or|but|why|what|how)";
-
-/** A finite verb describing a broken state ("is empty", "isn't applied", "keeps failing"). */
-const SYMPTOM_PREDICATE =
-  "\\b(?:is|are|was|were|isn'?t|isnt|aren'?t|arent|keeps?|kept|stopped|has|have|hasn'?t|hasnt|went|got|gets|won'?t|wont|doesn'?t|doesnt|didn'?t|didnt)\\s+(?:not\\s+|still\\s+|now\\s+|no longer\\s+|being\\s+|been\\s+)?(?:\\w+ing|empty|broken|down|stuck|missing|gone|wrong|slow|failed|applied|ready|red|dead)\\b";
-
-const LANGUAGES =
-  "(?:english|german|french|spanish|portuguese|italian|dutch|polish|russian|ukrainian|japanese|chinese|mandarin|korean|hindi|turkish|arabic|hebrew|swedish|norwegian|danish|finnish|czech|greek|romanian|hungarian|vietnamese|indonesian)";
-
-// ---------------------------------------------------------------------------------------------
 // Layer 1: structural features and priority rules
 // ---------------------------------------------------------------------------------------------
 
-export type Feature = "pastedCode" | "inlineQuery" | "errorArtifact" | "verdictQuestion" | "questionAboutGiven" | "refersToGivenCode" | "codeRequest" | "asksForFix";
+export type Feature =
+  | "pastedCode"
+  | "inlineQuery"
+  | "errorArtifact"
+  | "verdictQuestion"
+  | "questionAboutGiven"
+  | "refersToGivenCode"
+  | "codeRequest"
+  | "leadingCodeRequest"
+  | "asksForFix"
+  | "generalMeaningQuestion";
+
+/**
+ * "PodMonitor for rabbitmq on port 9419", "networkpolicy so only …", "logql: count of …": an artifact noun
+ * near the start (no question word before it, no verb inside the noun phrase), then a purpose clause
+ * (":", "so", "that", "which"; or "for/to/with/per" when no broken-state verb follows, which would
+ * make it a symptom report: "the dashboard for payments is empty").
+ */
+const ARTIFACT_LEAD = new RegExp(
+  `^(?!\\s*${QUESTION_START}\\b)\\s*(?:(?:a|an|the|some)\\s+)?(?:[\\w.\\/+&-]+\\s+){0,3}?[\\w.\\/-]*?\\b${ARTIFACT}\\b(?:\\s+(?!${NON_NOUN}\\b)[\\w.-]+){0,2}?(?:\\s*(?:\\+|&|and)\\s*(?:[\\w.-]+\\s+){0,4}?[\\w.-]+)?\\s*(?::|\\b(?:so|that|which)\\b|(?![^\\n]*${SYMPTOM_PREDICATE})\\b(?:for|to|with|per)\\b)`,
+  "i",
+);
+
+/** A request verb for code at the very start ("write an alert …", "pls generate a values file …", "we need a cronjob …"). */
+const CODE_VERB_LEAD = new RegExp(
+  `^\\s*(?:(?:pls|please|plz|can you|could you|can u|would you|quick(?:ly)?|hey|ok|so)[,!]?\\s+)*(?:(?:write|generate|create|draft|give me|gimme|craft|scaffold|produce|build|make)\\b(?:\\s+me)?|(?:i|we) (?:need|want) (?=an?\\b|some\\b|the\\b))[^.?!\\n]{0,40}\\b${CODE_NOUNS}\\b`,
+  "i",
+);
 
 /** Regexes behind the structural detectors in `classifier.ts`. */
 export const FEATURE_PATTERNS = {
@@ -118,6 +113,15 @@ export const FEATURE_PATTERNS = {
   refersToGivenCode: new RegExp(`\\b(?:this|these|my|our|the following|below|attached|above)\\s+(?:[\\w.-]+\\s+){0,2}?${ARTIFACT}\\b`, "i"),
   /** Asks for a fix or workaround for a problem. */
   asksForFix: /\b(?:to fix|fix (?:it|this|that)|workaround|to resolve|to solve|to get (?:it|this) working|to recover)\b/i,
+  /** The message opens with a request for code: the artifact is the deliverable, whatever topic it watches. */
+  leadingCodeRequest: [CODE_VERB_LEAD, ARTIFACT_LEAD] as RegExp[],
+  /**
+   * Asks what a code, state or message means in general, in one line and with nothing of the user's
+   * own system (no my/our/we/I, no "this" pointing at a paste, no logs or output):
+   * "what does exit code 143 mean", "what is exit code 137", "what does OOMKilled mean".
+   */
+  generalMeaningQuestion:
+    /^(?![^\n]*\b(?:my|our|we|we're|we've|us|i|i'm|im|i've|this|these|here|above|below|logs?|output|says|said|getting|seeing|keeps?|got|again)\b)(?![^]*\n)\s*(?:so |and |ok,? )?(?:what(?:'s| is| are| does| do)|whats)\b(?:[^\n]{1,80}\bmeans?\b|\s+(?:an? |the )?(?:exit (?:code|status)|signal|http(?: status)?(?: code)?|status code|error code|errno)\s*\S+\s*\??\s*$)/i,
   /** Explicitly asks for code or config to be produced. */
   codeRequest: new RegExp(`\\b(?:write|generate|create|draft|give me|gimme|show me|craft|scaffold|produce|how (?:do|would|can|should) i (?:write|express|template|define|declare)|how (?:would|does|should) (?:the|a|an|that|this) (?=[\\w ]{0,20}(?:promql|logql|traceql|query|rule|yaml|manifest|config)\\b[\\w ]{0,10}\\blook)|(?<!why (?:do|would|should) (?:we|i|you) )need an?|(?<!(?:do|would|should|when) (?:we|i|you) )want an?)\\b[^.?!\\n]{0,40}\\b${CODE_NOUNS}\\b`, "i"),
 };
@@ -139,6 +143,8 @@ export const PRIORITY_RULES: PriorityRule[] = [
   { type: "code_review", all: ["inlineQuery", "verdictQuestion"], none: ["errorArtifact"], weight: 10, label: "inline query with a request for a verdict" },
   { type: "code_review", all: ["pastedCode", "refersToGivenCode"], none: ["errorArtifact", "codeRequest"], weight: 10, label: "question about pasted code" },
   { type: "code_review", all: ["pastedCode", "questionAboutGiven"], none: ["errorArtifact", "codeRequest"], weight: 10, label: "does this pasted code do what I think" },
+  { type: "code_generation", all: ["leadingCodeRequest"], none: ["pastedCode", "errorArtifact", "verdictQuestion", "questionAboutGiven"], weight: 10, label: "opens with a request for code" },
+  { type: "explanation", all: ["generalMeaningQuestion"], none: ["pastedCode"], weight: 10, label: "asks what a code or message means in general" },
   { type: "debug_issue", all: ["errorArtifact"], none: ["verdictQuestion", "codeRequest"], weight: 10, label: "pasted or quoted error artifact" },
   { type: "debug_issue", all: ["errorArtifact", "asksForFix"], none: ["verdictQuestion"], weight: 10, label: "pasted error artifact with a request for a fix" },
 ];
@@ -150,13 +156,13 @@ export const PRIORITY_RULES: PriorityRule[] = [
 export const SIGNALS: SignalTable = {
   chat: [
     { pattern: /^\s*(hi|hey|hello|yo|howdy|good (morning|afternoon|evening)|morning|evening|sup|hiya|heya|gm|o\/)\b(\s+(all|everyone|everybody|team|folks|guys|y'?all|there|people|friend|bot|[a-z]+))?[\s!.,]*$/i, weight: 6, label: "greeting" },
-    { pattern: /^\s*(hi|hey|hello|yo)\b/i, weight: 1.5, label: "greeting opener" },
+    { pattern: /^\s*(hi|hey|hello|yo|howdy|hiya|good (morning|afternoon|evening)|morning|evening|gm)\b[\s!.,]/i, weight: 1.5, label: "greeting opener" },
     { pattern: /\b(thanks|thank (you|u)|thx|ty|tysm|tyvm|many thanks|cheers|appreciate it|that worked|you rock|nice one|(that|it|this) (fixed it|did the trick|helped|worked))\b/i, weight: 2.5, label: "thanks" },
     { pattern: /\b(who are you|what are you|what can you do|what (can|could) you help( me)?( with)?\s*\??\s*$|are you (an? )?(bot|ai|human|llm|person|real|chatgpt|gpt[\w.-]*|claude|llama[\w.-]*|gemini|copilot|mistral)|your name|what model are you|which model are you|what (model|llm) (are you|is this)|how are you|who (made|built|created|trained|wrote|runs) (you|u)|are you (better|smarter|faster|worse) than|are you (running|using|based) on)\b/i, weight: 5, label: "about the assistant" },
-    { pattern: /\b((can|could|do) you|are you able to) ((actually|really|even|also|now) )?(see|access|read|reach|connect to|log ?in(to)?|query|look at|browse|run commands (in|on)) (our|my|the) ([\w-]+ )?(cluster|clusters|servers?|grafana|prometheus|logs|infra|infrastructure|systems?|environment|dashboards?|metrics|alerts|repos?|codebase|network|data|k8s|kubernetes|slack|pagerduty|internet|web)\b|\bdo you (remember|recall|store|keep|save|log|learn from|have access|have memory)\b|\b(your|you have) (memory|context window|knowledge cutoff|training data)\b/i, weight: 5, label: "question about the assistant's abilities" },
+    { pattern: /\b((can|could|do) you|are you able to) ((actually|really|even|also|now) )?(see|access|read|reach|connect to|log ?in(to)?|query|look at|browse|run commands (in|on)) (our|my|the) ([\w-]+ )?(cluster|clusters|servers?|grafana|prometheus|logs|infra|infrastructure|systems?|environment|dashboards?|metrics|alerts|repos?|codebase|network|data|k8s|kubernetes|slack|pagerduty|internet|web)\b|\b(do|can|could|will) you (remember|recall|store|keep|save|log|learn from|have access|have memory)\b|\bwhat (we|i) (talked|chatted|spoke|discussed) about\b|\b(your|you have) (memory|context window|knowledge cutoff|training data)\b/i, weight: 5, label: "question about the assistant's abilities" },
     { pattern: new RegExp(`\\b(answer|reply|respond|talk|speak|write back|chat)( to me)? (in|using) ${LANGUAGES}\\b|\\b(can|do) you speak ${LANGUAGES}\\b`, "i"), weight: 5, label: "asks for another language" },
-    { pattern: /\b(that|this|your|the) (last |previous |earlier |first )?(answer|response|reply|suggestion|advice)( you gave( me)?)? (was|is|isn'?t|wasn'?t) (wrong|incorrect|off|outdated|not right|right|useless|bad|great|perfect|helpful|spot on|correct)\b|\byou('re| are| were| was) (wrong|mistaken|right|hallucinating)\b|\b(good|bad|great|wrong) (answer|bot)\b/i, weight: 5, label: "feedback on an answer" },
-    { pattern: /\b(jokes?|weather|lunch|coffee|weekend|movies?|films?|football|soccer|birthday|vacation|holiday|books?|novels?|podcasts?|recipes?|brb|afk|gtg|ttyl|happy (mon|tues|wednes|thurs|fri|satur|sun)day|happy new year|happy holidays)\b/i, weight: 3, label: "small talk or off-topic" },
+    { pattern: /\b(that|this|your|the) (last |previous |earlier |first )?(answer|response|reply|suggestion|advice)( you gave( me)?)? (was|is|isn'?t|wasn'?t) (wrong|incorrect|off|outdated|not right|right|useless|bad|great|perfect|helpful|spot on|correct)\b|\byou('re| are| were| was) (so |really |very |a bit |kinda |pretty |super )?(wrong|mistaken|right|hallucinating|slow|fast|quick|funny|helpful|useless|smart|dumb|confused|lagging)\b|\b(good|bad|great|wrong) (answer|bot)\b/i, weight: 5, label: "feedback on an answer" },
+    { pattern: /\b(jokes?|weather|lunch|coffee|weekend|movies?|films?|football|soccer|birthday|vacation|holiday|books?|novels?|podcasts?|recipes?|brb|afk|gtg|ttyl|happy (mon|tues|wednes|thurs|fri|satur|sun)day|happy new year|happy holidays|quiet (on-?call|shift|night|day|week)|long (night|day|shift|week)|so far so good|tell me (something (fun|funny|interesting|random)|a (joke|story|fun fact)))\b/i, weight: 3, label: "small talk or off-topic" },
     { pattern: /^\s*(nvm|never ?mind|figured it out|all good( now)?|sorted|solved it|works now|it works now)\b|\b(wrong (channel|chat|window|thread|tab)|is this thing on|are you (there|alive|awake|working))\b/i, weight: 3, label: "closes the conversation or meta chatter" },
     { pattern: /^\s*(haha|hah|lol|lmao|hehe|rofl|xd)\b|\b(you helped|that helped|this helped|helped a lot)\b/i, weight: 3, label: "laughter or gratitude" },
     { pattern: /\b(your|ur) (favou?rite|hobby|hobbies|opinion on (life|music|food))\b|\bdo you (like|enjoy|dream|sleep|have feelings)\b|\bremember (this|that) for (next time|later)\b/i, weight: 5, label: "personal question to the assistant" },
@@ -176,18 +182,7 @@ export const SIGNALS: SignalTable = {
     { pattern: new RegExp(`^(?!\\s*${QUESTION_START}\\b)[^\\n]*?\\b(want|need|add|make|build)\\b[^.?!\\n]{0,40}\\b${ARTIFACT}\\b`, "i"), weight: 2.5, label: "wants an artifact" },
     { pattern: /\b(write|generate|scaffold) (me )?(a|an|the|some)\b/i, weight: 2, label: "write/generate" },
     { pattern: /\b(how (do|would|can|should) i|how to) (write|express|template|define|declare)\b/i, weight: 2, label: "how to write" },
-    {
-      // "PodMonitor for rabbitmq on port 9419", "networkpolicy so only …", "logql: count of …": an artifact noun
-      // near the start (no question word before it, no verb inside the noun phrase), then a purpose clause
-      // (":", "so", "that", "which"; or "for/to/with/per" when no broken-state verb follows, which would
-      // make it a symptom report: "the dashboard for payments is empty").
-      pattern: new RegExp(
-        `^(?!\\s*${QUESTION_START}\\b)\\s*(?:(?:a|an|the|some)\\s+)?(?:[\\w.\\/+&-]+\\s+){0,3}?[\\w.\\/-]*?\\b${ARTIFACT}\\b(?:\\s+(?!${NON_NOUN}\\b)[\\w.-]+){0,2}?(?:\\s*(?:\\+|&|and)\\s*(?:[\\w.-]+\\s+){0,4}?[\\w.-]+)?\\s*(?::|\\b(?:so|that|which)\\b|(?![^\\n]*${SYMPTOM_PREDICATE})\\b(?:for|to|with|per)\\b)`,
-        "i",
-      ),
-      weight: 3.5,
-      label: "artifact noun with a purpose (request without a verb)",
-    },
+    { pattern: ARTIFACT_LEAD, weight: 3.5, label: "artifact noun with a purpose (request without a verb)" },
     {
       // "sops + age for flux: the .sops.yaml and …": a topic, a colon, then the artifacts wanted.
       pattern: new RegExp(`^(?!\\s*${QUESTION_START}\\b)(?![^:\\n]*\\b(?:getting|got|error|err|fail\\w*|says|said|warning|fatal|panic)\\b)[^?:\\n]{2,60}:\\s*(?:the|a|an|some)?\\s*(?:[\\w.-]+\\s+){0,2}?[\\w.\\/-]*?\\b${ARTIFACT}\\b`, "i"),
@@ -211,7 +206,7 @@ export const SIGNALS: SignalTable = {
     { pattern: /\b(runbook|run book|playbook|sop|standard operating procedure|procedure|checklist|escalation (path|policy)|documented steps|our (process|steps|docs?|guide|wiki)|the process (for|to))\b/i, weight: 4, label: "asks for a runbook or procedure" },
     { pattern: /\b(where('?s| is| are| do i find| can i find)? (the |our )?(docs?|documentation|wiki|write-?up|guide|how-?to)( page)? (for|on|about)|is there (a|an|any) (doc|docs|documentation|runbook|guide|wiki|write-?up|how-?to|page)( \w+)? (for|on|about)|(do|did) we have (that|this|it|a doc|docs|anything) (written down|documented)|(do|did) we have (a |any )?(docs?|documentation|runbook|guide|wiki|write-?up)s? (on|for|about)|is (that|this|it|there a doc|there anything) (written down|documented)|written down somewhere)\b/i, weight: 4, label: "asks where a procedure is documented" },
     { pattern: /\b(steps|step[- ]by[- ]step|how do (we|i)|how to|what'?s the (process|procedure|way)) (to |for )?(rotate|restore|renew|upgrade|drain|cordon|failover|fail over|roll ?back|rollback|recover|backup|back up|migrate|scale|decommission|replace|bootstrap|re-?sync|resync|reindex|promote|onboard|add a node|remove a node|clean ?up|purge|compact|silence|snapshot|unseal|reset)\b/i, weight: 3.5, label: "asks for an operational procedure" },
-    { pattern: /\bstep[- ]by[- ]step\b/i, weight: 3, label: "step by step" },
+    { pattern: /^(?!\s*(?:how (?:does|do|is|are) (?!(?:i|we|you|one)\b)|explain|walk me through|what happens))[^]*?\bstep[- ]by[- ]step\b/i, weight: 3, label: "step by step" },
     { pattern: /\b(bootstrap\w*|upgrade|restore|failover|fail-over|rollback|roll-back|migration|install(?:ation)?|setup|set-up|onboarding|recovery|rotation|decommission\w*|maintenance|patching|cutover)\s+(steps|procedure|process|checklist)\b/i, weight: 3.5, label: "names an operation's steps" },
     { pattern: /\b(how (do|should|would|can) (we|i)|how to|steps (to|for)|process for|procedure for) (do |perform |run |execute |carry out |handle )?(a |an |the |our )?([\w-]+ ){0,2}(failover|fail-over|restore|upgrade|rollback|roll-back|migration|rotation|renewal|recovery|cutover|switchover|decommission\w*)\b/i, weight: 3.5, label: "asks how an operation is carried out" },
     { pattern: /\b(what (do|should) (i|we) do (when|if|about)|what to do (when|if|about)|how (do|should) (i|we) (handle|respond to|deal with)|response to|who (do i|to) page)\b/i, weight: 2.5, label: "asks what to do for an event" },
@@ -247,6 +242,7 @@ export const SIGNALS: SignalTable = {
     { pattern: /\b(difference between|differ(s|ence)? from|vs\.?|versus|compared to|trade-?offs?|pros and cons|when to use|best practices?|how does .{2,40} work|what is the purpose|what'?s the point|concept|in general|under the hood|architecture of|explain|eli5|meaning of|whats the difference|walk me through|how .{2,40} flows?)\b/i, weight: 2.5, label: "comparison or concept" },
     { pattern: /^\s*how (should|would|could) (we|i|you|one) (design|structure|set ?up|organi[sz]e|architect|approach|think about|model|plan|lay out|split)\b|\b(what'?s|what is) the (best|right|recommended|usual|idiomatic) (way|approach|pattern|setup) (to|for)\b|\bshould (we|i) (use|run|go with|pick|choose|switch to|prefer)\b/i, weight: 2.5, label: "design or choice question" },
     { pattern: /^\s*why (?:does|do|would|can|could|is|are)\b[^?\n]{0,80}\b(?:happen|happens|occur|occurs|exist|exists|matter|matters|work that way|work like that)\b/i, weight: 2.5, label: "asks why a mechanism behaves as it does" },
+    { pattern: /^\s*(?:how (?:does|do|is|are) (?!(?:i|we|you|one)\b)|what happens (?:when|if|after|during))[^\n]*\bstep[- ]by[- ]step\b/i, weight: 2.5, label: "asks for a mechanism in order" },
     { pattern: /\?\s*$/, weight: 0.5, label: "a question" },
   ],
 };
@@ -271,71 +267,4 @@ export const CODE_REQUEST_SIGNALS: Signal[] = [
   { pattern: /\b(promql|logql|traceql) (to|for|that)\b/i, weight: 1, label: "asks for a query" },
 ];
 
-// ---------------------------------------------------------------------------------------------
-// Complexity
-// ---------------------------------------------------------------------------------------------
-
-/** Signals of a complex query. */
-export const COMPLEXITY_SIGNALS: Signal[] = [
-  { pattern: /\b(and also|as well as|multiple|several|across|end[- ]to[- ]end|root cause|rca|post-?mortem|intermittent(ly)?|sometimes|randomly|every (few|couple( of)?) (seconds|minutes|hours|days)|from time to time|on and off|occasionally|cascading|correlat\w+|migrat(e|ing|ion) (from|to|off|of|away|between|across)|migrat(e|ing) (our|the|all|\w+ (from|to))|design|architect\w*|trade-?offs?|pros and cons|pros ?\/ ?cons|strategy|what (broke|failed|happened|went wrong) first|chain of events|timeline|(different|many|\d+) (services|clusters|components|systems|apps|teams|regions|tenants)|(full|whole|entire) ([\w-]+ )?(cluster|region|site|datacenter|data center|dc)|dr|failover to|capacity plan\w*|multi-?(cluster|region|tenant|az)|high availability|\bha\b|disaster recovery|zero[- ]downtime|without (any )?downtime|why .* but .*)\b/i, weight: 1, label: "multi-part or design" },
-  { pattern: /\b(vs\.?|versus|difference between|differences between|compared? (to|with)|comparison)\b.*\b(for|which (one )?(should|to|is better|makes sense)|should (i|we)|when (each|to use|would)|in our|at (our )?scale|we have|our)\b|\bwhen to use which\b|\bshould (we|i) (use|run|go with|pick|choose|switch to)\b.*\bor\b|\bor should (we|i)\b/i, weight: 1, label: "comparison to choose between options" },
-  { pattern: /\b[\w-]+(?: [\w-]+){0,2}, [\w-]+(?: [\w-]+){0,3},? and [\w-]+/i, weight: 0.5, label: "a list of three or more things" },
-  { pattern: /\bupgrade\b.{0,30}\bfrom\b.{0,15}\bto\b|\brestore\b.{0,50}\b(into|to|on) (a |an )?(new|fresh|another|different|empty|second)\b/i, weight: 1, label: "version upgrade or restore into a new environment" },
-  { pattern: /\b(which (one )?is the cause|cause and (which|what) (are|is) (the )?effects?|causes? (and|vs\.?) effects?|what caused what)\b/i, weight: 1, label: "cause and effect across systems" },
-  { pattern: /\b(not sure|no idea|no clue) where to (even )?(start|look|begin)\b/i, weight: 1, label: "open-ended investigation" },
-  { pattern: /->.*->|→.*→|\bfrom\b.{1,40}\bthrough\b.{1,40}\bto\b/, weight: 1, label: "describes a pipeline of components" },
-  { pattern: new RegExp(`\\b${ARTIFACT}\\s*(?:\\+|&)\\s*(?:[\\w.-]+\\s+){0,3}?${CODE_NOUNS}\\b`, "i"), weight: 1, label: "several artifacts at once" },
-  { pattern: /\b(and|then|after that|while|but)\b.*\b(and|then|after that|while|but)\b/i, weight: 0.5, label: "several clauses" },
-  { pattern: /\?[^?]+\?/, weight: 0.5, label: "several questions" },
-];
-
-/**
- * Components of a typical SRE stack. A query that involves this many distinct ones is about
- * several systems at once (see `COMPLEX_COMPONENT_COUNT`).
- */
-export const COMPONENTS: RegExp[] = [
-  /\bprometheus\b/i,
-  /\balertmanager\b/i,
-  /\bgrafana\b/i,
-  /\bloki\b/i,
-  /\btempo\b/i,
-  /\bmimir\b/i,
-  /\bthanos\b/i,
-  /\b(otel|opentelemetry|otlp)\b/i,
-  /\bjaeger\b/i,
-  /\betcd\b/i,
-  /\b(api ?server|kube-apiserver|control plane)\b/i,
-  /\bkubelet\b/i,
-  /\bscheduler\b/i,
-  /\b(core ?dns|dns)\b/i,
-  /\b(ingress|ingress-nginx|nginx|traefik|envoy|haproxy|load ?balancer)\b/i,
-  /\b(network|cni|calico|cilium|flannel)\b/i,
-  /\b(storage|pvc|disk|volume|csi|s3|object store)\b/i,
-  /\bcert-manager\b/i,
-  /\b(flux|argo ?cd|argo)\b/i,
-  /\b(postgres|postgresql|mysql|mariadb)\b/i,
-  /\bredis\b/i,
-  /\b(kafka|rabbitmq|nats)\b/i,
-  /\b(elasticsearch|opensearch)\b/i,
-  /\bvault\b/i,
-  /\b(linkerd|istio|service mesh|mesh)\b/i,
-  /\b(pagerduty|opsgenie)\b/i,
-  /\bslack\b/i,
-  /\b(cpu|memory)\b/i,
-];
-/** Symptom words, matched globally to count how many distinct problems a query reports. */
-export const SYMPTOM_PATTERN = new RegExp(`\\b${SYMPTOM_WORDS}\\b`, "gi");
-/** A query reporting at least this many distinct symptoms is complex (several things broken at once). */
-export const COMPLEX_SYMPTOM_COUNT = 3;
-
-/** A query naming at least this many distinct components is complex. */
-export const COMPLEX_COMPONENT_COUNT = 3;
-/** Pasted input with at least this many sibling entries (table rows, list items with the same key) is complex. */
-export const COMPLEX_SIBLING_COUNT = 3;
-
-/** A query this many words long or longer is complex on length alone. */
-export const COMPLEX_WORD_COUNT = 45;
-/** Pasted input with at least this many lines makes a query complex. */
-export const COMPLEX_LINE_COUNT = 15;
-/** Total complexity weight at which a query counts as complex. */
-export const COMPLEX_THRESHOLD = 1;
+export * from "./routing/complexityRules.js";
