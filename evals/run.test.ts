@@ -3,12 +3,12 @@
  * (in-process with --fake, or a separate one with --host), reports on disk, the baseline
  * gate, interruption (an abort signal, and SIGINT to the real process) and the judge.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FakeOllama } from "../src/testing/fakeOllama.js";
+import { spawnProcess } from "../test/support/spawn.js";
 import { main, parseEvalArgs, UsageError, type EvalIo } from "./run.js";
 
 let out: string;
@@ -204,19 +204,15 @@ describe("npm run eval", () => {
   it("SIGINT to the real process: report of the finished items, exit 130", async () => {
     const server = await FakeOllama.start({ models: [{ name: "sre-agent:v1.0" }, { name: "llama3.1:8b" }, { name: "llama3.2:3b" }, { name: "deepseek-coder:33b" }], timing: { tokenDelayMs: 30 } });
     servers.push(server);
-    const child = spawn(process.execPath, ["--import", "tsx", "evals/run.ts", "--dataset", "generation", "--host", server.url, "--limit", "5", "--out", out], {
-      cwd: new URL("..", import.meta.url).pathname,
-      env: { ...process.env, LOG_LEVEL: "silent" },
-      stdio: ["ignore", "pipe", "pipe"],
+    const child = spawnProcess(process.execPath, ["--import", "tsx", "evals/run.ts", "--dataset", "generation", "--host", server.url, "--limit", "5", "--out", out], {
+      env: { LOG_LEVEL: "silent" },
     });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     let chats = 0;
     server.onChat = () => {
       chats += 1;
       if (chats === 2) setTimeout(() => child.kill("SIGINT"), 30);
     };
-    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    const { code, stderr } = await child.done;
     expect(stderr).toContain("eval: interrupted; writing the report of the finished items");
     expect(code).toBe(130);
     const r = await reports();

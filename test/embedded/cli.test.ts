@@ -6,7 +6,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, it } from "vitest";
 import { DEFAULT_EMBEDDED_MODEL_URI } from "../../src/providers/embedded/download.js";
 import { bruno, lines, STACK_FRAME } from "../support/cliHarness.js";
 import { closedPort, removeTempDirs, tempDir } from "./models.js";

@@ -4,10 +4,11 @@
  * stdin, and an abort signal (what Ctrl-C does), and returns the exit code with what was
  * written to stdout and stderr.
  *
- * stderr is complete, as a process would show it: the CLI's own lines and its pino log lines,
- * which the logger writes synchronously to file descriptor 2. Those writes are attributed to
- * the run that made them (through AsyncLocalStorage), so runs may go concurrently; writes to
- * fd 2 outside a run go where they always went.
+ * stdout and stderr are complete, as a process would show them: what the CLI writes to its
+ * streams and what is written synchronously to file descriptors 1 and 2 during the run (pino's
+ * log lines). Those writes are attributed to the run that made them (through
+ * AsyncLocalStorage), so runs may go concurrently; writes outside a run go where they always
+ * went.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import fs from "node:fs";
@@ -50,21 +51,30 @@ export interface CliRun {
   done: Promise<CliResult>;
 }
 
-type Sink = (text: string) => void;
-const stderrSinks = new AsyncLocalStorage<Sink>();
-let fd2Captured = false;
+/** Where a run's synchronous writes to fd 1 and fd 2 go. */
+interface Sinks {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+const sinks = new AsyncLocalStorage<Sinks>();
+let fdsCaptured = false;
 
-/** Sends synchronous writes to fd 2 made inside a run (pino's destination) to that run's stderr. */
-function captureFd2(): void {
-  if (fd2Captured) return;
-  fd2Captured = true;
+/**
+ * Sends synchronous writes to fd 1 and fd 2 made inside a run (pino's destinations) to that
+ * run's stdout and stderr.
+ */
+function captureFds(): void {
+  if (fdsCaptured) return;
+  fdsCaptured = true;
   const original = fs.writeSync;
   const patched = function (this: unknown, fd: number, data: unknown, ...rest: unknown[]): number {
-    const sink = fd === 2 ? stderrSinks.getStore() : undefined;
-    if (!sink) return (original as (...args: unknown[]) => number).call(fs, fd, data, ...rest);
+    const store = fd === 1 || fd === 2 ? sinks.getStore() : undefined;
+    if (!store) return (original as (...args: unknown[]) => number).call(fs, fd, data, ...rest);
+    const sink = fd === 1 ? store.stdout : store.stderr;
     if (typeof data === "string") {
       sink(data);
-      return Buffer.byteLength(data, typeof rest[1] === "string" ? (rest[1] as BufferEncoding) : typeof rest[0] === "string" ? (rest[0] as BufferEncoding) : "utf8");
+      const encoding = [rest[1], rest[0]].find((x): x is BufferEncoding => typeof x === "string") ?? "utf8";
+      return Buffer.byteLength(data, encoding);
     }
     const view = data as ArrayBufferView;
     sink(Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString("utf8"));
@@ -74,21 +84,22 @@ function captureFd2(): void {
 }
 
 /**
- * Runs `fn` with its synchronous writes to fd 2 collected instead of printed; returns what it
- * wrote there (for loggers built outside the CLI, such as the pretty logger).
+ * Runs `fn` with its synchronous writes to fd 1 and fd 2 collected instead of printed (for
+ * loggers built outside the CLI, such as the pretty logger); returns what it wrote there.
  */
-export async function captureStderr(fn: () => unknown): Promise<string> {
-  captureFd2();
-  let text = "";
-  await stderrSinks.run((t) => void (text += t), async () => {
+export async function captureOutput(fn: () => unknown): Promise<{ stdout: string; stderr: string }> {
+  captureFds();
+  let stdout = "";
+  let stderr = "";
+  await sinks.run({ stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) }, async () => {
     await fn();
   });
-  return text;
+  return { stdout, stderr };
 }
 
 /** Starts `bruno argv` in this process. */
 export function startBruno(argv: readonly string[], options: CliOptions = {}): CliRun {
-  captureFd2();
+  captureFds();
   const started = performance.now();
   const controller = new AbortController();
   let stdout = "";
@@ -96,26 +107,25 @@ export function startBruno(argv: readonly string[], options: CliOptions = {}): C
   const chunks: Chunk[] = [];
   const writes: string[] = [];
   const stdin = options.stdin === "open" ? new PassThrough() : Readable.from(options.stdin === undefined ? [] : [options.stdin]);
-  const done = stderrSinks.run(
-    (text) => void (stderr += text),
-    async (): Promise<CliResult> => {
-      const code = await runCli({
-        argv: [...argv],
-        env: scrubbedEnv(options.env),
-        stdin,
-        stdout: {
-          write: (text) => {
-            stdout += text;
-            writes.push(text);
-            chunks.push({ end: stdout.length, at: Date.now() });
-          },
-        },
-        stderr: { write: (text) => void (stderr += text) },
-        signal: controller.signal,
-      });
-      return { code, stdout, stderr, chunks, writes, ms: performance.now() - started };
-    },
-  );
+  const toStdout = (text: string): void => {
+    stdout += text;
+    writes.push(text);
+    chunks.push({ end: stdout.length, at: Date.now() });
+  };
+  const toStderr = (text: string): void => {
+    stderr += text;
+  };
+  const done = sinks.run({ stdout: toStdout, stderr: toStderr }, async (): Promise<CliResult> => {
+    const code = await runCli({
+      argv: [...argv],
+      env: scrubbedEnv(options.env),
+      stdin,
+      stdout: { write: toStdout },
+      stderr: { write: toStderr },
+      signal: controller.signal,
+    });
+    return { code, stdout, stderr, chunks, writes, ms: performance.now() - started };
+  });
   return {
     stdout: () => stdout,
     stderr: () => stderr,

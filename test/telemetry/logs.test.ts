@@ -3,15 +3,13 @@
  * server): JSON lines parsed back, the seed's events with their durations and token counts, the
  * run's fields on every line, no user text at info, truncated text at debug, secrets redacted.
  */
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { DEBUG_TEXT_LIMIT } from "../../src/telemetry/logging.js";
+import { createCliLogger, DEBUG_TEXT_LIMIT } from "../../src/telemetry/logging.js";
 import { createTelemetryLogger, createTelemetry } from "../../src/telemetry/index.js";
 import { FakeOllama } from "../../src/testing/fakeOllama.js";
+import { bruno, captureOutput } from "../support/cliHarness.js";
 import { CHAIN_MODELS, DOCS, QUERY, captureLogs, setup, thread, type Setup } from "./helpers.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const ANSWER = "Raise the memory limit of the ingester StatefulSet [1].";
 
 const opened: Setup[] = [];
@@ -132,18 +130,9 @@ describe("the CLI's logs", () => {
     servers.push(server);
     server.scriptFor("sre-agent:v1.0", { kind: "status", status: 500, error: "boom" });
     server.scriptFor("llama3.1:8b", { content: ANSWER });
-    const env: NodeJS.ProcessEnv = {};
-    for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("BRUNO_") && !key.startsWith("LANGSMITH_") && !key.startsWith("LANGCHAIN_")) env[key] = value;
-    const child = spawn("node", ["bin/bruno.js", "ask", QUERY, "--docs", "examples/runbooks"], {
-      cwd: ROOT,
-      env: { ...env, OLLAMA_HOST: server.url, LOG_LEVEL: "info", BRUNO_RETRY_ATTEMPTS: "1", NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
+    const { code, stdout, stderr } = await bruno(["ask", QUERY, "--docs", "examples/runbooks"], {
+      env: { OLLAMA_HOST: server.url, LOG_LEVEL: "info", BRUNO_RETRY_ATTEMPTS: "1" },
     });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (t: string) => (stdout += t));
-    child.stderr.setEncoding("utf8").on("data", (t: string) => (stderr += t));
-    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
     expect(code, stderr).toBe(0);
     expect(stdout).toContain(ANSWER);
     expect(stdout).not.toContain('"level"');
@@ -155,26 +144,18 @@ describe("the CLI's logs", () => {
     for (const line of json.filter((l) => String(l.event).startsWith("generation_"))) {
       expect(line).toMatchObject({ runId: expect.any(String), threadId: expect.any(String), model: expect.any(String), queryType: "troubleshooting" });
     }
-  }, 60_000);
+  });
 
   it("are pretty, redacted lines with the pretty logger (the CLI's choice when stderr is a terminal)", async () => {
-    const script = [
-      'const { createCliLogger } = await import("./src/telemetry/logging.js");',
-      'createCliLogger({ level: "info", pretty: true, colorize: false }).info({ event: "generation_completed", headers: { authorization: "Bearer zzz-secret" } }, "generation completed");',
-      'createCliLogger({ level: "warn", pretty: true }).info("below the level");',
-    ].join("\n");
-    const child = spawn("node", ["--import", "tsx", "--input-type=module", "-e", script], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (t: string) => (stdout += t));
-    child.stderr.setEncoding("utf8").on("data", (t: string) => (stderr += t));
-    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
-    expect(code, stderr).toBe(0);
+    const { stdout, stderr } = await captureOutput(() => {
+      createCliLogger({ level: "info", pretty: true, colorize: false }).info({ event: "generation_completed", headers: { authorization: "Bearer zzz-secret" } }, "generation completed");
+      createCliLogger({ level: "warn", pretty: true }).info("below the level");
+    });
     expect(stdout).toBe("");
     expect(stderr).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: generation completed\n/);
     expect(stderr).toContain('event: "generation_completed"');
     expect(stderr).toContain('"authorization": "[redacted]"');
     expect(stderr).not.toContain("zzz-secret");
     expect(stderr).not.toContain("below the level");
-  }, 30_000);
+  });
 });
