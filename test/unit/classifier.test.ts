@@ -14,14 +14,9 @@ import {
   TIE_BREAK_ORDER,
   type SignalTable,
 } from "../../src/tools/classifierRules.js";
-import { ALL_QUERY_TYPES } from "./queryTypes.js";
 
 const words = (n: number): string => Array.from({ length: n }, (_, i) => `w${i}`).join(" ");
 const lines = (n: number): string => Array.from({ length: n }, (_, i) => `line${i}`).join("\n");
-
-it("the compile-time query type list of the tests matches QUERY_TYPES", () => {
-  expect([...ALL_QUERY_TYPES].sort()).toEqual([...QUERY_TYPES].sort());
-});
 
 describe("classifyType: a clear example per query type", () => {
   it.each<[QueryType, string]>([

@@ -1,76 +1,92 @@
+/**
+ * Model routing as the README's routing table states it: code first, then SRE work, then simple
+ * queries under a tight budget, then the general model. Named cases with the model each one
+ * must get; a few go through the classifier first, as a real query does.
+ */
 import { describe, expect, it } from "vitest";
-import type { Complexity, QueryType } from "../../src/domain/index.js";
-import { ALL_QUERY_TYPES as QUERY_TYPES } from "./queryTypes.js";
-import { DEFAULT_CATALOG, type ModelCatalog, type RouteRole } from "../../src/domain/catalog.js";
-import { FAST_LATENCY_MS, preferredModel, routeRole, type RouteInput } from "../../src/tools/router.js";
+import { QUERY_TYPES, type QueryType } from "../../src/domain/index.js";
+import { DEFAULT_CATALOG, type ModelCatalog } from "../../src/domain/catalog.js";
+import { classifyQuery } from "../../src/tools/classifier.js";
+import { preferredModel, routeRole, type RouteInput } from "../../src/tools/router.js";
 
-const SRE_TYPES: readonly QueryType[] = ["troubleshooting", "lookup_runbook", "debug_issue"];
-const COMPLEXITIES: readonly Complexity[] = ["simple", "complex"];
-const LATENCIES: ReadonlyArray<number | undefined> = [undefined, 1, 500, 1999, 2000, 2001, 10_000];
+const CODE_MODEL = "deepseek-coder:33b";
+const SRE_MODEL = "sre-agent:v1.0";
+const FAST_MODEL = "llama3.2:3b";
+const GENERAL_MODEL = "llama3.1:8b";
 
-/** The decision tree as specified, written independently of the implementation. */
-function expectedRole(input: RouteInput): RouteRole {
-  if (input.requiresCode) return "code";
-  if (SRE_TYPES.includes(input.queryType)) return "sre";
-  if (input.complexity === "simple" && input.maxLatencyMs !== undefined && input.maxLatencyMs < 2000) return "fast";
-  return "general";
+function modelFor(input: RouteInput): string {
+  return preferredModel(DEFAULT_CATALOG, input).tag;
 }
 
-const ALL: Array<[QueryType, Complexity, boolean, number | undefined, RouteRole]> = [];
-for (const queryType of QUERY_TYPES)
-  for (const complexity of COMPLEXITIES)
-    for (const requiresCode of [false, true])
-      for (const maxLatencyMs of LATENCIES)
-        ALL.push([queryType, complexity, requiresCode, maxLatencyMs, expectedRole({ queryType, complexity, requiresCode, maxLatencyMs })]);
-
-describe("routeRole: the whole decision tree", () => {
-  it("covers every query type × complexity × requiresCode × latency", () => {
-    expect(ALL).toHaveLength(QUERY_TYPES.length * 2 * 2 * LATENCIES.length);
+describe("routing with the default catalog", () => {
+  it.each<[string, RouteInput, string]>([
+    ["a simple explanation with a 1,500 ms budget goes to the fast model", { queryType: "explanation", complexity: "simple", requiresCode: false, maxLatencyMs: 1500 }, FAST_MODEL],
+    ["a simple chat with a 500 ms budget goes to the fast model", { queryType: "chat", complexity: "simple", requiresCode: false, maxLatencyMs: 500 }, FAST_MODEL],
+    ["a budget of 1,999 ms is tight enough for the fast model", { queryType: "explanation", complexity: "simple", requiresCode: false, maxLatencyMs: 1999 }, FAST_MODEL],
+    ["a budget of exactly 2,000 ms is not: the general model", { queryType: "explanation", complexity: "simple", requiresCode: false, maxLatencyMs: 2000 }, GENERAL_MODEL],
+    ["a simple chat without a budget goes to the general model", { queryType: "chat", complexity: "simple", requiresCode: false }, GENERAL_MODEL],
+    ["a complex explanation goes to the general model even with a 100 ms budget", { queryType: "explanation", complexity: "complex", requiresCode: false, maxLatencyMs: 100 }, GENERAL_MODEL],
+    ["troubleshooting goes to the SRE model", { queryType: "troubleshooting", complexity: "complex", requiresCode: false }, SRE_MODEL],
+    ["a runbook look-up goes to the SRE model even when simple and urgent", { queryType: "lookup_runbook", complexity: "simple", requiresCode: false, maxLatencyMs: 100 }, SRE_MODEL],
+    ["debugging goes to the SRE model", { queryType: "debug_issue", complexity: "simple", requiresCode: false }, SRE_MODEL],
+    ["troubleshooting that needs code goes to the code model, not the SRE model", { queryType: "troubleshooting", complexity: "simple", requiresCode: true, maxLatencyMs: 100 }, CODE_MODEL],
+    ["an explanation that needs code goes to the code model despite a tight budget", { queryType: "explanation", complexity: "simple", requiresCode: true, maxLatencyMs: 100 }, CODE_MODEL],
+    ["a code type whose answer needs no code falls through to the general model", { queryType: "code_review", complexity: "complex", requiresCode: false }, GENERAL_MODEL],
+  ])("%s", (_name, input, model) => {
+    expect(modelFor(input)).toBe(model);
   });
 
-  it.each(ALL)("%s / %s / requiresCode=%s / maxLatencyMs=%s → %s", (queryType, complexity, requiresCode, maxLatencyMs, role) => {
-    const decision = routeRole({ queryType, complexity, requiresCode, maxLatencyMs });
-    expect(decision.role).toBe(role);
-    expect(decision.reason).not.toBe("");
-  });
-});
-
-describe("routeRole: named rules", () => {
-  it.each<[string, RouteInput, RouteRole]>([
-    ["requiresCode beats an SRE type", { queryType: "troubleshooting", complexity: "simple", requiresCode: true, maxLatencyMs: 100 }, "code"],
-    ["requiresCode beats a tight latency budget", { queryType: "explanation", complexity: "simple", requiresCode: true, maxLatencyMs: 100 }, "code"],
-    ["troubleshooting → sre", { queryType: "troubleshooting", complexity: "complex", requiresCode: false }, "sre"],
-    ["lookup_runbook → sre even when simple and urgent", { queryType: "lookup_runbook", complexity: "simple", requiresCode: false, maxLatencyMs: 100 }, "sre"],
-    ["debug_issue → sre", { queryType: "debug_issue", complexity: "simple", requiresCode: false }, "sre"],
-    ["simple + 1999 ms → fast", { queryType: "explanation", complexity: "simple", requiresCode: false, maxLatencyMs: 1999 }, "fast"],
-    ["simple + exactly 2000 ms → general", { queryType: "explanation", complexity: "simple", requiresCode: false, maxLatencyMs: FAST_LATENCY_MS }, "general"],
-    ["simple without a budget → general", { queryType: "chat", complexity: "simple", requiresCode: false }, "general"],
-    ["complex + low latency → general", { queryType: "explanation", complexity: "complex", requiresCode: false, maxLatencyMs: 100 }, "general"],
-    ["chat + low latency → fast", { queryType: "chat", complexity: "simple", requiresCode: false, maxLatencyMs: 500 }, "fast"],
-    ["code type without requiresCode falls through to general", { queryType: "code_review", complexity: "complex", requiresCode: false }, "general"],
-  ])("%s", (_name, input, role) => {
-    expect(routeRole(input).role).toBe(role);
+  it.each([
+    ["simple", "review this: `replicas: 1`"],
+    ["complex", "review this deployment and its service and its ingress:\nreplicas: 1\nimage: loki:2.9\nports:\n  - 3100\nresources:\n  limits:\n    memory: 1Gi"],
+  ] as const)("code_review goes to the code model whatever its complexity (%s)", (complexity, query) => {
+    const classified = classifyQuery(query, "code_review");
+    expect(classified.complexity).toBe(complexity);
+    expect(modelFor({ ...classified, maxLatencyMs: 100 })).toBe(CODE_MODEL);
   });
 
-  it("FAST_LATENCY_MS is 2000", () => {
-    expect(FAST_LATENCY_MS).toBe(2000);
+  it("a pasted crash-loop question is routed to the SRE model straight from its text", () => {
+    const classified = classifyQuery("loki-ingester-0 is in CrashLoopBackOff after the upgrade, how do I fix it?");
+    expect(modelFor(classified)).toBe(SRE_MODEL);
   });
 
-  it("the fast reason names the budget", () => {
+  it("asking for YAML while troubleshooting goes to the code model", () => {
+    const classified = classifyQuery("loki ingesters keep getting OOMKilled, give me the yaml for a bigger memory limit");
+    expect(classified.requiresCode).toBe(true);
+    expect(modelFor(classified)).toBe(CODE_MODEL);
+  });
+
+  it("the reason of a fast route names the budget", () => {
     expect(routeRole({ queryType: "chat", complexity: "simple", requiresCode: false, maxLatencyMs: 750 }).reason).toContain("750");
   });
+
+  it("every query type, complexity, code need and budget gets a catalog model and a reason", () => {
+    const tags = new Set(DEFAULT_CATALOG.models.map((m) => m.tag));
+    for (const queryType of QUERY_TYPES as readonly QueryType[])
+      for (const complexity of ["simple", "complex"] as const)
+        for (const requiresCode of [false, true])
+          for (const maxLatencyMs of [undefined, 100, 5000]) {
+            const picked = preferredModel(DEFAULT_CATALOG, { queryType, complexity, requiresCode, maxLatencyMs });
+            expect(tags.has(picked.tag), `${queryType}/${complexity}/${requiresCode}/${maxLatencyMs}`).toBe(true);
+            expect(picked.reason).not.toBe("");
+          }
+  });
 });
 
-describe("preferredModel", () => {
+describe("routing with another catalog", () => {
   const custom: ModelCatalog = {
-    models: ["c", "s", "f", "g"].map((tag) => ({ tag, contextLength: 4096, speedTier: "standard" as const, fallbacks: [] })),
-    routes: { code: "c", sre: "s", fast: "f", general: "g" },
+    models: ["coder", "oncall", "tiny", "big"].map((tag) => ({ tag, contextLength: 4096, speedTier: "standard" as const, fallbacks: [] })),
+    routes: { code: "coder", sre: "oncall", fast: "tiny", general: "big" },
   };
-  it.each(ALL)("%s / %s / requiresCode=%s / maxLatencyMs=%s → the %s route's tag", (queryType, complexity, requiresCode, maxLatencyMs, role) => {
-    const input = { queryType, complexity, requiresCode, maxLatencyMs };
-    expect(preferredModel(DEFAULT_CATALOG, input).tag).toBe(DEFAULT_CATALOG.routes[role]);
+
+  it.each<[RouteInput, string]>([
+    [{ queryType: "code_generation", complexity: "simple", requiresCode: true }, "coder"],
+    [{ queryType: "troubleshooting", complexity: "complex", requiresCode: false }, "oncall"],
+    [{ queryType: "chat", complexity: "simple", requiresCode: false, maxLatencyMs: 300 }, "tiny"],
+    [{ queryType: "explanation", complexity: "complex", requiresCode: false }, "big"],
+  ])("%o → the catalog's %s, with the same reason as the default catalog gives", (input, tag) => {
     const picked = preferredModel(custom, input);
-    expect(picked.tag).toBe(custom.routes[role]);
-    expect(picked.reason).toBe(routeRole(input).reason);
+    expect(picked.tag).toBe(tag);
+    expect(picked.reason).toBe(preferredModel(DEFAULT_CATALOG, input).reason);
   });
 });
