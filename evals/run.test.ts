@@ -7,7 +7,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FakeOllama } from "../src/testing/fakeOllama.js";
+import { FakeOllama } from "../src/testing/index.js";
 import { spawnProcess } from "../test/support/spawn.js";
 import { main, parseEvalArgs, UsageError, type EvalIo } from "./run.js";
 

@@ -5,7 +5,7 @@ import { ChatOllama } from "@langchain/ollama";
 import { cpus, freemem, loadavg, platform, release, totalmem, arch } from "node:os";
 import { createGenerationGraph, loadConfig, type BrunoConfig, type ContextDocument, type GenerationGraph } from "../../src/index.js";
 import type { GenerationGraphOptions } from "../../src/app/deps.js";
-import type { ChatRequestBody } from "../../src/testing/fakeOllama.js";
+import type { ChatRequestBody } from "../../src/testing/index.js";
 
 /** A troubleshooting query: routed to sre-agent:v1.0 with the troubleshooting profile (no stop sequences). */
 export const QUERY = "Loki ingester pods are crashing with OOMKilled after the upgrade, what should I do?";

@@ -5,7 +5,7 @@
  * every `tokenMs`. The answer cites the benchmark documents as [1] and [2] (both in range), so a
  * turn of the graph never takes the citation-repair round.
  */
-import { CATALOG_MODELS, FakeOllama, type ChatRequestBody, type ScriptedReply } from "../../src/testing/fakeOllama.js";
+import { CATALOG_MODELS, FakeOllama, type ChatRequestBody, type ScriptedReply } from "../../src/testing/index.js";
 
 /** Timing and length of the synthetic model. */
 export interface ModelProfile {

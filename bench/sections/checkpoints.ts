@@ -14,7 +14,7 @@ import { benchGraph, chars, cpuMsSince, INPUT, now } from "../lib/fixtures.js";
 import { createSaver, meterSaver, type CheckpointVariant } from "../lib/savers.js";
 import { round, roundSummary, summarize, type Summary } from "../lib/stats.js";
 import type { ModelProfile, SyntheticOllama } from "../lib/synthetic.js";
-import type { ChatRequestBody } from "../../src/testing/fakeOllama.js";
+import type { ChatRequestBody } from "../../src/testing/index.js";
 
 export interface CheckpointOptions {
   variants: CheckpointVariant[];

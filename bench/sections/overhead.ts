@@ -8,7 +8,7 @@ import type { BaseMessage } from "@langchain/core/messages";
 import { bareChatModel, bodyDifference, benchGraph, chars, cpuMsSince, INPUT, memoryGraph, messagesFromBody, now, settle } from "../lib/fixtures.js";
 import { roundSummary, summarize, type Summary } from "../lib/stats.js";
 import type { ModelProfile, SyntheticOllama } from "../lib/synthetic.js";
-import type { ChatRequestBody } from "../../src/testing/fakeOllama.js";
+import type { ChatRequestBody } from "../../src/testing/index.js";
 
 export interface OverheadOptions {
   warmup: number;

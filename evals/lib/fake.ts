@@ -5,7 +5,7 @@
  * they check the machinery, not the model.
  */
 import { DEFAULT_CATALOG } from "../../src/domain/catalog.js";
-import { FakeOllama, type ChatRequestBody, type FakeModel, type ScriptedReply } from "../../src/testing/fakeOllama.js";
+import { FakeOllama, type ChatRequestBody, type FakeModel, type ScriptedReply } from "../../src/testing/index.js";
 import type { JudgeVerdict } from "../scorers/judge.js";
 
 export interface ItemScript {

@@ -3,7 +3,7 @@
  * `npm run fake-ollama -- --port 11434 [--host 127.0.0.1] [--models a,b,c] [--reply "text"] [--token-delay-ms N] [--first-token-delay-ms N]`.
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_FAKE_MODELS, FakeOllama, type FakeOllamaOptions } from "./fakeOllama.js";
+import { DEFAULT_FAKE_MODELS, FakeOllama, type FakeOllamaOptions } from "./index.js";
 
 const USAGE =
   "usage: npm run fake-ollama -- [--port 11434] [--host 127.0.0.1] [--models a,b,c] [--reply text] [--token-delay-ms N] [--first-token-delay-ms N]\n";

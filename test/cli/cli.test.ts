@@ -9,7 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FakeOllama, type ChatRequestBody, type FakeOllamaOptions } from "../../src/testing/fakeOllama.js";
+import { FakeOllama, type ChatRequestBody, type FakeOllamaOptions } from "../../src/testing/index.js";
 import { bruno, lines, STACK_FRAME, startBruno, until, type CliResult } from "../support/cliHarness.js";
 import { closedPort } from "../support/net.js";
 

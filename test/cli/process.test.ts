@@ -5,7 +5,7 @@
  * second to start, so the tests run concurrently.
  */
 import { afterAll, describe, it } from "vitest";
-import { FakeOllama, type FakeOllamaOptions } from "../../src/testing/fakeOllama.js";
+import { FakeOllama, type FakeOllamaOptions } from "../../src/testing/index.js";
 import { firstSeen, killAll, lines, spawnBruno, STACK_FRAME, until } from "../support/spawn.js";
 
 const QUERY = "Loki pods are crashing";

@@ -10,7 +10,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ServerError, isAllModelsFailedError, isCancelledError, loadConfig, type ContextDocument, type GenerationResult } from "../../src/index.js";
 import { Resilience } from "../../src/runtime/resilience.js";
 import { type ResilienceEvent } from "../../src/domain/events.js";
-import { splitTokens, type ChatRequestBody, type Fault } from "../../src/testing/fakeOllama.js";
+import { splitTokens, type ChatRequestBody, type Fault } from "../../src/testing/index.js";
 import {
   ANSWER,
   DOCS,

@@ -9,8 +9,8 @@ import { MemorySaver } from "@langchain/langgraph";
 import { afterEach } from "vitest";
 import { createGenerationGraph, isBrunoError, loadConfig, type BrunoError, type ContextDocument, type GenerationGraph } from "../../src/index.js";
 import type { GenerationGraphOptions } from "../../src/app/deps.js";
-import { CATALOG_MODELS, FakeOllama, type ChatRequestBody, type FakeOllamaOptions } from "../../src/testing/fakeOllama.js";
-export { CATALOG_MODELS } from "../../src/testing/fakeOllama.js";
+import { CATALOG_MODELS, FakeOllama, type ChatRequestBody, type FakeOllamaOptions } from "../../src/testing/index.js";
+export { CATALOG_MODELS } from "../../src/testing/index.js";
 export { closedPort } from "../support/net.js";
 
 /** A troubleshooting query: routed to sre-agent:v1.0 → llama3.1:8b → llama3.2:3b. */

@@ -9,7 +9,7 @@ import { Readable } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
 import { isAllModelsFailedError, isTimeoutError } from "../../src/index.js";
-import { SERVER_BUSY_ERROR, modelNotFoundError, type Fault } from "../../src/testing/fakeOllama.js";
+import { SERVER_BUSY_ERROR, modelNotFoundError, type Fault } from "../../src/testing/index.js";
 import {
   ANSWER,
   DOCS,

@@ -12,7 +12,7 @@ import { loadConfig } from "../../src/config/config.js";
 import { createGenerationGraph } from "../../src/app/createGraph.js";
 import { type ContextDocument, type GenerationResult } from "../../src/domain/index.js";
 import { EMPTY_GROUNDING } from "../../src/domain/index.js";
-import { FakeOllama, type FakeModel } from "../../src/testing/fakeOllama.js";
+import { FakeOllama, type FakeModel } from "../../src/testing/index.js";
 
 const MODELS: FakeModel[] = [{ name: "sre-agent:v1.0" }, { name: "llama3.1:8b" }, { name: "llama3.2:3b" }, { name: "deepseek-coder:33b" }];
 const DOCS: ContextDocument[] = [

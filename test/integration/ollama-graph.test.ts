@@ -18,7 +18,7 @@ import {
   type ContextDocument,
   type GenerationGraph,
 } from "../../src/index.js";
-import { CATALOG_MODELS, FakeOllama, modelNotFoundError, splitTokens, type ChatRequestBody, type FakeOllamaOptions } from "../../src/testing/fakeOllama.js";
+import { CATALOG_MODELS, FakeOllama, modelNotFoundError, splitTokens, type ChatRequestBody, type FakeOllamaOptions } from "../../src/testing/index.js";
 import { closedPort } from "../support/net.js";
 
 const DOCS: ContextDocument[] = [

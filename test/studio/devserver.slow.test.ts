@@ -6,7 +6,7 @@
 import { Client } from "@langchain/langgraph-sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startDevServer, type DevServer } from "../support/devServer.js";
-import { FakeOllama, type ChatRequestBody } from "../../src/testing/fakeOllama.js";
+import { FakeOllama, type ChatRequestBody } from "../../src/testing/index.js";
 
 const QUERY = "Loki pods are crashing";
 const DOCUMENTS = [

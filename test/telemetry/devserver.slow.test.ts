@@ -7,7 +7,7 @@ import { Client } from "@langchain/langgraph-sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { HealthReport } from "../../src/telemetry/index.js";
 import { startDevServer, type DevServer } from "../support/devServer.js";
-import { FakeOllama } from "../../src/testing/fakeOllama.js";
+import { FakeOllama } from "../../src/testing/index.js";
 import { DOCS, QUERY, parseMetrics, series } from "./helpers.js";
 
 const ROUTED_MODELS = [{ name: "sre-agent:v1.0" }, { name: "llama3.1:8b" }, { name: "llama3.2:3b" }, { name: "deepseek-coder:33b" }];

@@ -6,7 +6,7 @@ import { loadConfig } from "../../src/config/config.js";
 import { createGenerationGraph, type GenerationGraph } from "../../src/app/createGraph.js";
 import type { ContextDocument } from "../../src/domain/index.js";
 import { REDACT_PATHS, createTelemetry, type Telemetry } from "../../src/telemetry/index.js";
-import { FakeOllama, type FakeModel, type FakeOllamaOptions } from "../../src/testing/fakeOllama.js";
+import { FakeOllama, type FakeModel, type FakeOllamaOptions } from "../../src/testing/index.js";
 
 /** The models of the default catalog's troubleshooting chain and the general/fast routes. */
 export const CHAIN_MODELS: FakeModel[] = [{ name: "sre-agent:v1.0" }, { name: "llama3.1:8b" }, { name: "llama3.2:3b" }];

@@ -11,7 +11,7 @@ import { checkHealth, createTelemetry, metricsFetchHandler, metricsRequestHandle
 import { createTelemetryApp } from "../../src/app/http.js";
 import { DEFAULT_CATALOG } from "../../src/domain/catalog.js";
 import { createOllamaModelServer } from "../../src/providers/ollama/server.js";
-import { FakeOllama } from "../../src/testing/fakeOllama.js";
+import { FakeOllama } from "../../src/testing/index.js";
 import { DOCS, QUERY, parseMetrics, series, setup, thread, type Setup } from "./helpers.js";
 
 const ROUTED = [...new Set(Object.values(DEFAULT_CATALOG.routes))].map((name) => ({ name }));

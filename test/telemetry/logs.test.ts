@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createCliLogger, DEBUG_TEXT_LIMIT } from "../../src/telemetry/logging.js";
 import { createTelemetryLogger, createTelemetry } from "../../src/telemetry/index.js";
-import { FakeOllama } from "../../src/testing/fakeOllama.js";
+import { FakeOllama } from "../../src/testing/index.js";
 import { bruno, captureOutput } from "../support/cliHarness.js";
 import { CHAIN_MODELS, DOCS, QUERY, captureLogs, setup, thread, type Setup } from "./helpers.js";
 

@@ -8,7 +8,7 @@ import {
   modelNotFoundError,
   splitTokens,
   type FakeOllamaOptions,
-} from "../../src/testing/fakeOllama.js";
+} from "../../src/testing/index.js";
 
 const MODEL = "llama3.1:8b";
 const servers: FakeOllama[] = [];
