@@ -1,11 +1,6 @@
 import type { AIMessageChunk } from "@langchain/core/messages";
-import type { GenerationGraph } from "../app/createGraph.js";
-import { toGenerationResult, type GenerationInput, type GenerationResult } from "../domain/index.js";
-import { type GenerationStateType, type GenerationUpdate } from "../graph/state.js";
-import type { GenerateStreamEvent } from "../domain/events.js";
-import { isGroundingWarning } from "../tools/grounding/index.js";
+import { formatMarkers, GROUNDING_NOTICE_CODES, toGenerationResult, type GenerationEvent, type GenerationGraph, type GenerationInput, type GenerationResult, type GenerationStateType } from "../app/index.js";
 import { formatSources, formatSummary, formatUnsupported } from "./render.js";
-import { formatMarkers } from "../tools/citations.js";
 
 export interface Output {
   write(text: string): void;
@@ -22,23 +17,23 @@ export interface TurnOptions {
 
 type StreamEvent =
   | ["messages", [AIMessageChunk, Record<string, unknown>]]
-  | ["updates", Record<string, GenerationUpdate>]
   | ["values", Partial<GenerationStateType>]
-  | ["custom", GenerateStreamEvent];
+  | ["custom", GenerationEvent];
 
 /**
  * Runs one turn, printing tokens as the generate node streams them, then the sources, the
- * warnings and a summary line. Returns the output contract.
+ * warnings and a summary line. What happened on the way (retries, fallbacks, a restarted answer,
+ * the citation repair) comes from the turn's events. Returns the output contract.
  */
 export async function runTurn(graph: GenerationGraph, input: GenerationInput, options: TurnOptions): Promise<GenerationResult> {
   const { stdout, stderr, render } = options;
   let last: Partial<GenerationStateType> = {};
+  /** Text of the current answer attempt printed so far. */
   let streamed = "";
-  let step: unknown;
   const stream = await graph.stream(input, {
     configurable: { thread_id: options.threadId },
     signal: options.signal,
-    streamMode: ["messages", "updates", "values", "custom"],
+    streamMode: ["messages", "values", "custom"],
   });
   for await (const event of stream as AsyncIterable<StreamEvent>) {
     if (event[0] === "values") {
@@ -46,28 +41,18 @@ export async function runTurn(graph: GenerationGraph, input: GenerationInput, op
     } else if (event[0] === "messages") {
       const [chunk, meta] = event[1];
       if (meta.langgraph_node !== "generate" || typeof chunk.content !== "string" || chunk.content === "") continue;
-      if (meta.langgraph_step !== step) {
-        step = meta.langgraph_step;
-        streamed = "";
-      }
       streamed += chunk.content;
       if (render) stdout.write(chunk.content);
-    } else if (event[0] === "custom") {
-      if (event[1].type === "retry" || event[1].type === "fallback") {
+    } else {
+      const turnEvent = event[1];
+      const restarts = turnEvent.type === "answer_restart" || turnEvent.type === "repair";
+      if (restarts) {
         if (render && streamed) stdout.write("\n");
         streamed = "";
       }
       if (render) {
-        const note = describeEvent(event[1]);
+        const note = describeEvent(turnEvent);
         if (note) stderr.write(`[${note}]\n`);
-      }
-    } else if (render) {
-      const update = event[1];
-      const repair = update.validateCitations;
-      const invalid = repair?.invalidMarkers as number[] | undefined;
-      if (repair?.repairRound && invalid && invalid.length > 0) {
-        stdout.write("\n");
-        stderr.write(`[citation ${formatMarkers(invalid)} points at no document; asking the model to correct it]\n`);
       }
     }
   }
@@ -83,24 +68,36 @@ export async function runTurn(graph: GenerationGraph, input: GenerationInput, op
     const unsupported = formatUnsupported(result);
     if (unsupported) stdout.write(`${unsupported}\n`);
     stdout.write(formatSources(input.documents ?? [], result));
-    for (const w of result.warnings) if (!unsupported || !isGroundingWarning(w)) stderr.write(`warning: ${w}\n`);
+    for (const n of result.notices) if (!unsupported || !GROUNDING_NOTICE_CODES.has(n.code)) stderr.write(`warning: ${n.message}\n`);
     stderr.write(`${formatSummary(result)}\n`);
   }
   return result;
 }
 
-/** A one-line notice for a retry, fallback or skipped model; undefined for events not worth showing. */
-export function describeEvent(event: GenerateStreamEvent): string | undefined {
+/** A one-line notice for what a turn did on the way; undefined for events not worth showing. */
+export function describeEvent(event: GenerationEvent): string | undefined {
   switch (event.type) {
     case "retry":
       return `${event.model}: ${event.code}; retry ${event.attempt} in ${(event.delayMs / 1000).toFixed(1)} s`;
     case "fallback":
-      return `${event.from} failed (${event.code}); trying ${event.to}`;
+      return `${event.from} ${event.outcome === "skipped" ? "skipped" : "failed"} (${event.code}); trying ${event.to}`;
     case "skipped":
       return `${event.model} skipped (${event.code})`;
     case "circuit":
-      return event.state === "open" ? `circuit for ${event.model} opened` : undefined;
+      return event.state === "open" ? `circuit for ${event.model} on ${event.host} opened` : undefined;
     case "queued":
       return event.waitMs >= 1000 ? `waited ${(event.waitMs / 1000).toFixed(1)} s for a free slot on ${event.host}` : undefined;
+    case "answer_restart":
+      return event.reason === "retry" ? `answer restarts: retrying ${event.model}` : `answer restarts: falling back to ${event.next}`;
+    case "repair":
+      return `citation ${formatMarkers(event.markers)} points at no document; asking the model to correct it`;
+    case "repair_failed":
+    case "classified":
+    case "model_selected":
+    case "prompt_built":
+    case "answered":
+    case "citations_checked":
+    case "grounding":
+      return undefined;
   }
 }

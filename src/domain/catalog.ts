@@ -152,3 +152,6 @@ export function sameModelTag(a: string, b: string): boolean {
   const norm = (t: string) => (/:[^/:]+$/.test(t.slice(t.lastIndexOf("/") + 1)) ? t : `${t}:latest`);
   return norm(a) === norm(b);
 }
+
+/** Context window used for a model neither the catalog nor the server describes. */
+export const DEFAULT_NUM_CTX = 8192;

@@ -3,46 +3,28 @@
  * `BrunoError` with a stable `code`; its message says what to do next.
  */
 
-export type BrunoErrorCode =
-  | "INVALID_INPUT"
-  | "CONFIG_INVALID"
-  | "DOCS_UNREADABLE"
-  | "SERVER_UNREACHABLE"
-  | "SERVER_ERROR"
-  | "SERVER_BUSY"
-  | "MODEL_NOT_FOUND"
-  | "NO_MODEL_AVAILABLE"
-  | "TIMEOUT_FIRST_TOKEN"
-  | "TIMEOUT_STALL"
-  | "TIMEOUT_TOTAL"
-  | "CONTEXT_OVERFLOW"
-  | "CIRCUIT_OPEN"
-  | "CANCELLED"
-  | "THREAD_BUSY"
-  | "ALL_MODELS_FAILED"
-  | "MODEL_FILE_INVALID"
-  | "GENERATION_FAILED";
-
-/** Codes worth retrying against the same model: the fault may pass. */
-export const TRANSIENT_CODES: ReadonlySet<BrunoErrorCode> = new Set<BrunoErrorCode>([
+/** Every code a `BrunoError` can carry. */
+export const BRUNO_ERROR_CODES = [
+  "INVALID_INPUT",
+  "CONFIG_INVALID",
+  "DOCS_UNREADABLE",
   "SERVER_UNREACHABLE",
   "SERVER_ERROR",
   "SERVER_BUSY",
+  "MODEL_NOT_FOUND",
+  "NO_MODEL_AVAILABLE",
   "TIMEOUT_FIRST_TOKEN",
   "TIMEOUT_STALL",
   "TIMEOUT_TOTAL",
-]);
-
-/** Codes after which the next model of the fallback chain may still answer. */
-export const FALLBACK_CODES: ReadonlySet<BrunoErrorCode> = new Set<BrunoErrorCode>([
-  ...TRANSIENT_CODES,
-  "MODEL_NOT_FOUND",
-  "CIRCUIT_OPEN",
   "CONTEXT_OVERFLOW",
-  "GENERATION_FAILED",
-  // the embedded engine could not load this model's GGUF file; another model's file may load
+  "CIRCUIT_OPEN",
+  "CANCELLED",
+  "THREAD_BUSY",
+  "ALL_MODELS_FAILED",
   "MODEL_FILE_INVALID",
-]);
+  "GENERATION_FAILED",
+] as const;
+export type BrunoErrorCode = (typeof BRUNO_ERROR_CODES)[number];
 
 export interface BrunoErrorOptions {
   cause?: unknown;
@@ -60,11 +42,6 @@ export class BrunoError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options.details ?? {};
-  }
-
-  /** True when retrying the same request may succeed. */
-  get transient(): boolean {
-    return TRANSIENT_CODES.has(this.code);
   }
 
   toJSON(): { name: string; code: BrunoErrorCode; message: string; details: Record<string, unknown> } {
@@ -106,15 +83,24 @@ export class DocumentsError extends BrunoError {
   }
 }
 
+/**
+ * Where a server failure was decided: by the model server itself (`server`: refused, 5xx, a
+ * broken stream, its own 503), or here, before any request left (`queue`: this process's
+ * bulkhead for that server was full or the wait for a slot ran out).
+ */
+export type ServerFailureOrigin = "server" | "queue";
+
 /** The Ollama server could not be reached, or answered with a failure. */
 export class ServerError extends BrunoError {
   override name = "ServerError";
+  readonly origin: ServerFailureOrigin;
   constructor(
     code: "SERVER_UNREACHABLE" | "SERVER_ERROR" | "SERVER_BUSY",
     message: string,
-    options: BrunoErrorOptions = {},
+    options: BrunoErrorOptions & { origin?: ServerFailureOrigin } = {},
   ) {
     super(code, message, options);
+    this.origin = options.origin ?? "server";
   }
 }
 
@@ -139,15 +125,20 @@ export class NoModelAvailableError extends BrunoError {
   }
 }
 
-/** A deadline expired: before the first token, between tokens, or for the whole request. */
+/** What a deadline bounded: one model request (`attempt`) or the caller's whole turn (`turn`). */
+export type TimeoutScope = "attempt" | "turn";
+
+/** A deadline expired: before the first token, between tokens, or for the whole request or turn. */
 export class TimeoutError extends BrunoError {
   override name = "TimeoutError";
+  readonly scope: TimeoutScope;
   constructor(
     code: "TIMEOUT_FIRST_TOKEN" | "TIMEOUT_STALL" | "TIMEOUT_TOTAL",
     message: string,
-    options: BrunoErrorOptions = {},
+    options: BrunoErrorOptions & { scope?: TimeoutScope } = {},
   ) {
     super(code, message, options);
+    this.scope = options.scope ?? "attempt";
   }
 }
 
@@ -156,6 +147,21 @@ export class ContextOverflowError extends BrunoError {
   override name = "ContextOverflowError";
   constructor(message: string, options: BrunoErrorOptions = {}) {
     super("CONTEXT_OVERFLOW", message, options);
+  }
+}
+
+/** A (host, model) circuit is open after repeated failures: calls fail at once until its cool-down passes. */
+export class CircuitOpenError extends BrunoError {
+  override name = "CircuitOpenError";
+  readonly host: string;
+  readonly model: string;
+  constructor(host: string, model: string, cooldownMs: number, options: BrunoErrorOptions = {}) {
+    super("CIRCUIT_OPEN", `the circuit for ${model} on ${host} is open after repeated failures; it is retried after ${cooldownMs} ms (BRUNO_BREAKER_COOLDOWN_MS)`, {
+      ...options,
+      details: { host, model, ...options.details },
+    });
+    this.host = host;
+    this.model = model;
   }
 }
 
@@ -239,11 +245,10 @@ export function isCancelledError(error: unknown): error is CancelledError {
   return error instanceof CancelledError;
 }
 
-export function isModelFileError(error: unknown): error is ModelFileError {
-  return error instanceof ModelFileError;
+export function isServerError(error: unknown): error is ServerError {
+  return error instanceof ServerError;
 }
 
-/** True for a failure after which trying the next model of the chain makes sense. */
-export function isFallbackWorthy(error: unknown): boolean {
-  return isBrunoError(error) && FALLBACK_CODES.has(error.code);
+export function isModelFileError(error: unknown): error is ModelFileError {
+  return error instanceof ModelFileError;
 }

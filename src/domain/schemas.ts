@@ -131,6 +131,29 @@ export const Generation = z.object({
 export type Generation = z.infer<typeof Generation>;
 
 
+/** The codes of the notices a turn returns beside its answer. */
+export const NOTICE_CODES = [
+  "MODEL_NOT_INSTALLED",
+  "MODEL_FALLBACK",
+  "DOCUMENTS_DROPPED",
+  "HISTORY_DROPPED",
+  "CITATIONS_STRIPPED",
+  "NO_CITATIONS",
+  "REPAIR_FAILED",
+  "EMBEDDING_FAILED",
+  "UNSUPPORTED_CITATION",
+  "UNCITED_CLAIM",
+] as const;
+export const NoticeCode = z.enum(NOTICE_CODES);
+export type NoticeCode = z.infer<typeof NoticeCode>;
+
+/** Something the caller should know about the answer; `message` is also in `warnings`. */
+export const Notice = z.object({ code: NoticeCode, message: z.string() });
+export type Notice = z.infer<typeof Notice>;
+
+/** Notice codes of the grounding check (the CLI shows those under the answer, not as warnings). */
+export const GROUNDING_NOTICE_CODES: ReadonlySet<NoticeCode> = new Set<NoticeCode>(["UNSUPPORTED_CITATION", "UNCITED_CLAIM"]);
+
 /** The zod schema of a turn's input; the edge validates with it (typed errors name the field). */
 export const GenerationInputSchema = z.object({
   query: z.string().describe("The user's question, as typed."),
@@ -156,6 +179,8 @@ export const GenerationOutputSchema = z.object({
   citations: z.array(Citation).default(() => []),
   grounding: GroundingSummary.default(() => ({ ...EMPTY_GROUNDING })).describe("Counts of the run-time grounding check."),
   warnings: z.array(z.string()).default(() => []),
+  /** The warnings again, each with a code to act on. */
+  notices: z.array(Notice).default(() => []),
   usage: Usage.default(() => ({ ...EMPTY_USAGE })),
 });
 

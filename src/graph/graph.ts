@@ -3,10 +3,11 @@ import { createBuildPromptNode } from "../nodes/buildPrompt.js";
 import { createClassifyNode } from "../nodes/classify.js";
 import type { GenerationDeps } from "../nodes/deps.js";
 import { createGenerateNode } from "../nodes/generate.js";
+import { currentModel } from "../nodes/modelChain.js";
 import { createSelectModelNode } from "../nodes/selectModel.js";
 import { createValidateCitationsNode } from "../nodes/validateCitations.js";
 import { instrumentNode, type TelemetryTarget } from "../telemetry/instrument.js";
-import { GenerationInputState, GenerationOutputState, GenerationState, type GenerationStateType } from "./state.js";
+import { GenerationInputState, GenerationOutputState, GenerationState, type GenerationStateType } from "../nodes/state.js";
 
 /** The graph's name, as Studio and traces show it. */
 export const GRAPH_NAME = "bruno_generation";
@@ -18,7 +19,7 @@ export function routeAfterGenerate(state: GenerationStateType): "buildPrompt" | 
 
 /** After buildPrompt: a prompt built for the current model goes to generate; a model whose window was too small hands over to the next. */
 export function routeAfterBuildPrompt(state: GenerationStateType): "generate" | "buildPrompt" {
-  return state.promptModel !== undefined && state.promptModel === state.selection?.chain[state.modelIndex ?? 0] ? "generate" : "buildPrompt";
+  return state.promptModel !== undefined && state.promptModel === currentModel(state) ? "generate" : "buildPrompt";
 }
 
 /** After validateCitations: one repair round when it asked for one, else done. */

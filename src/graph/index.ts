@@ -2,4 +2,4 @@
 export { generationGraphBuilder, GRAPH_NAME, routeAfterBuildPrompt, routeAfterGenerate, routeAfterValidate } from "./graph.js";
 export { DEFAULT_DURABILITY, guardRuns, instrumentRuns, withDefaultDurability } from "./runGuard.js";
 export { generateBatch, type BatchItem, type BatchOptions } from "./batch.js";
-export * from "./state.js";
+export * from "../nodes/state.js";

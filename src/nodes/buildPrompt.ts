@@ -2,17 +2,16 @@ import { AIMessage, mapChatMessagesToStoredMessages, type BaseMessage } from "@l
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { ContextOverflowError, GenerationError } from "../domain/errors.js";
 import type { GenerationDeps } from "./deps.js";
-import type { GenerationStateType, GenerationUpdate } from "../graph/state.js";
+import type { GenerationStateType, GenerationUpdate } from "./state.js";
 import { buildAnswerMessages, formatDocuments } from "../prompts/index.js";
-import { findModel } from "../domain/catalog.js";
+import { DEFAULT_NUM_CTX, findModel } from "../domain/catalog.js";
+import type { Notice } from "../domain/schemas.js";
 import { stripInvalidCitations } from "../tools/citations.js";
 import { profileFor } from "../domain/profiles.js";
 import { fitContext, TOKENS_PER_MESSAGE } from "../tools/tokens.js";
 import { messageText } from "../tools/usage.js";
 import { emitStreamEvent } from "./events.js";
-
-/** Context window used for a model neither the catalog nor the server describes. */
-export const DEFAULT_NUM_CTX = 8192;
+import { currentModel, handOver } from "./modelChain.js";
 
 /**
  * The last `turns` exchanges of the thread. Citation markers are removed from earlier
@@ -47,7 +46,7 @@ async function contextWindow(deps: GenerationDeps, model: string, signal?: Abort
 export function createBuildPromptNode(getDeps: () => GenerationDeps) {
   return async function buildPrompt(state: GenerationStateType, config: LangGraphRunnableConfig): Promise<GenerationUpdate> {
     const deps = getDeps();
-    const model = state.selection?.chain[state.modelIndex ?? 0];
+    const model = currentModel(state);
     if (model === undefined) throw new GenerationError("no model selected; selectModel must run before buildPrompt");
     const documents = state.documents ?? [];
     const history = recentHistory(state.messages, deps.config.history.promptTurns);
@@ -73,35 +72,30 @@ export function createBuildPromptNode(getDeps: () => GenerationDeps) {
         `the instructions and the question need about ${budget.needed} tokens but ${model} has ${budget.available} left in its ${numCtx}-token context after reserving ${profile.maxTokens} for the answer; shorten the question or give the model a larger contextLength in BRUNO_CATALOG`,
         { details: { model, numCtx, needed: budget.needed, available: budget.available } },
       );
-      const next = state.selection?.chain[(state.modelIndex ?? 0) + 1];
-      if (next === undefined) throw overflow;
-      emitStreamEvent(deps, config, { type: "fallback", from: model, to: next, code: overflow.code });
-      deps.telemetry.runLogger(deps.logger, config, { model, queryType: state.queryType }).warn({ event: "fallback", from: model, to: next, reason: overflow.code }, "primary failed, using fallback");
-      return {
-        modelsTried: { model, outcome: "skipped", code: overflow.code, message: overflow.message },
-        modelIndex: (state.modelIndex ?? 0) + 1,
-        warnings: `${model} was skipped (CONTEXT_OVERFLOW: the question does not fit its ${numCtx}-token context); trying ${next}`,
-      };
+      return handOver(deps, config, state, overflow, "skipped");
     }
     const kept = documents.slice(0, budget.documentsKept);
     const keptHistory = history.slice(history.length - budget.historyKept * 2);
-    const warnings: string[] = [];
-    if (kept.length < documents.length) {
+    const fitNotices: Notice[] = [];
+    const droppedDocuments = documents.length - kept.length;
+    const droppedTurns = historyTurns.length - budget.historyKept;
+    if (droppedDocuments > 0) {
       const dropped = documents.slice(kept.length).map((d, i) => `[${kept.length + i + 1}]${d.title ? ` ${d.title}` : ""}`);
-      warnings.push(`dropped ${dropped.length} lower-ranked document(s) to fit ${model}'s ${numCtx}-token context: ${dropped.join(", ")}`);
+      fitNotices.push({ code: "DOCUMENTS_DROPPED", message: `dropped ${dropped.length} lower-ranked document(s) to fit ${model}'s ${numCtx}-token context: ${dropped.join(", ")}` });
     }
-    if (budget.historyKept < historyTurns.length) {
-      warnings.push(`left ${historyTurns.length - budget.historyKept} earlier turn(s) of the conversation out of the prompt to fit ${model}'s context`);
+    if (droppedTurns > 0) {
+      fitNotices.push({ code: "HISTORY_DROPPED", message: `left ${droppedTurns} earlier turn(s) of the conversation out of the prompt to fit ${model}'s context` });
     }
     const promptMessages = await buildAnswerMessages({ ...base, documents: kept, history: keptHistory });
-    deps.telemetry.runDebug(deps.logger, config, { model, queryType: state.queryType }, { event: "prompt_built", numCtx, estimatedTokens: budget.totalTokens, documents: kept.length, droppedDocuments: documents.length - kept.length }, "prompt built");
+    deps.telemetry.runDebug(deps.logger, config, { model, queryType: state.queryType }, { event: "prompt_built", numCtx, estimatedTokens: budget.totalTokens, documents: kept.length, droppedDocuments }, "prompt built");
+    emitStreamEvent(deps, config, { type: "prompt_built", model, numCtx, documents: kept.length, droppedDocuments, droppedTurns });
     return {
       promptMessages: mapChatMessagesToStoredMessages(promptMessages),
       promptModel: model,
       numCtx,
       documentsUsed: kept.length,
       promptChars: promptMessages.reduce((n, m) => n + messageText(m).length, 0),
-      fitWarnings: warnings,
+      fitNotices,
     };
   };
 }

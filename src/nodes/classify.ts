@@ -1,8 +1,9 @@
 import { Overwrite, type LangGraphRunnableConfig } from "@langchain/langgraph";
 import { fieldPath, InvalidInputError } from "../domain/errors.js";
 import type { GenerationDeps } from "./deps.js";
-import { EMPTY_USAGE, GenerationInputSchema, type GenerationInput } from "../domain/index.js";
-import { type GenerationStateType, type GenerationUpdate } from "../graph/state.js";
+import { EMPTY_USAGE, GenerationInputSchema, type GenerationInput, type Notice } from "../domain/index.js";
+import { emitStreamEvent } from "./events.js";
+import { type GenerationStateType, type GenerationUpdate } from "./state.js";
 import { classifyQuery } from "../tools/classifier.js";
 import type { BrunoConfig } from "../config/config.js";
 
@@ -51,6 +52,7 @@ export function createClassifyNode(getDeps: () => GenerationDeps) {
     );
     const result = classifyQuery(input.query, input.queryType);
     deps.telemetry.runDebug(deps.logger, config, {}, { event: "classified", queryType: result.queryType, complexity: result.complexity, requiresCode: result.requiresCode, matched: result.matched }, "query classified");
+    emitStreamEvent(deps, config, { type: "classified", queryType: result.queryType, complexity: result.complexity, requiresCode: result.requiresCode });
     return {
       queryType: result.queryType,
       complexity: result.complexity,
@@ -58,6 +60,7 @@ export function createClassifyNode(getDeps: () => GenerationDeps) {
       documents: input.documents ?? [],
       startedAt: deps.clock.now(),
       warnings: new Overwrite<string[]>([]),
+      notices: new Overwrite<Notice[]>([]),
       modelsTried: new Overwrite([]),
       usage: new Overwrite({ ...EMPTY_USAGE }),
     };

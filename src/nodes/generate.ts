@@ -1,17 +1,18 @@
 import { AIMessage, HumanMessage, mapStoredMessagesToChatMessages, type AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { AllModelsFailedError, BrunoError, GenerationError, TimeoutError, isBrunoError, isFallbackWorthy, type ModelFailure } from "../domain/errors.js";
+import { CircuitOpenError, GenerationError, TimeoutError, isBrunoError, type BrunoError } from "../domain/errors.js";
 import type { GenerationDeps } from "./deps.js";
-import { documentsInPrompt, EMPTY_USAGE, type Generation, type ModelAttempt } from "../domain/index.js";
-import { type GenerationStateType, type GenerationUpdate } from "../graph/state.js";
+import { documentsInPrompt, EMPTY_USAGE, type Generation } from "../domain/index.js";
+import { type GenerationStateType, type GenerationUpdate } from "./state.js";
 import { buildRepairInstruction } from "../prompts/index.js";
-import { DEFAULT_NUM_CTX } from "./buildPrompt.js";
+import { DEFAULT_NUM_CTX } from "../domain/catalog.js";
 import { StreamDeadline } from "../runtime/deadline.js";
 import { profileFor } from "../domain/profiles.js";
 import { cancelled, toBrunoError } from "../providers/ollama/errors.js";
-import { isLocalBusy } from "../runtime/resilience.js";
+import { handsOver } from "../runtime/failurePolicy.js";
 import { emitStreamEvent } from "./events.js";
-import { type GenerateStreamEvent } from "../domain/events.js";
+import { currentModel, handOver, nextModel, notice } from "./modelChain.js";
+import type { GenerationEvent } from "../domain/events.js";
 import { cacheable, responseCacheKey } from "../runtime/responseCache.js";
 import { modelCallTraceConfig } from "../telemetry/tracing.js";
 import { messageText, stripThinking, usageFromMessage } from "../tools/usage.js";
@@ -25,12 +26,6 @@ async function messagesFor(state: GenerationStateType): Promise<BaseMessage[]> {
   return [...base, new AIMessage(state.generation.text), new HumanMessage(instruction)];
 }
 
-function failuresOf(attempts: readonly ModelAttempt[]): ModelFailure[] {
-  return attempts
-    .filter((a) => a.outcome !== "answered")
-    .map((a) => ({ model: a.model, code: (a.code ?? "GENERATION_FAILED") as ModelFailure["code"], message: a.message ?? "" }));
-}
-
 /**
  * Calls the current model of the chain and streams its tokens out of the graph. Transient
  * failures are retried with backoff under the server's bulkhead and the model's circuit
@@ -40,33 +35,35 @@ function failuresOf(attempts: readonly ModelAttempt[]): ModelFailure[] {
 export function createGenerateNode(getDeps: () => GenerationDeps) {
   return async function generate(state: GenerationStateType, config: LangGraphRunnableConfig): Promise<GenerationUpdate> {
     const deps = getDeps();
-    const chain = state.selection?.chain ?? [];
     const index = state.modelIndex ?? 0;
     const repairRound = state.repairRound ?? 0;
-    const model = chain[index];
+    const model = currentModel(state);
     if (model === undefined) throw new GenerationError("no model selected; selectModel must run before generate");
     const host = deps.admin.host;
     const profile = profileFor(state.queryType);
     const log = deps.telemetry.runLogger(deps.logger, config, { model, queryType: state.queryType, attempt: index + 1, repair: repairRound > 0 });
-    const emit = (event: GenerateStreamEvent) => emitStreamEvent(deps, config, event);
+    const emit = (event: GenerationEvent) => emitStreamEvent(deps, config, event);
     const documents = documentsInPrompt(state);
     const numCtx = state.numCtx ?? DEFAULT_NUM_CTX;
     const traced = modelCallTraceConfig({ model, profile, numCtx, seed: deps.config.seed, attempt: index + 1, repairRound, documents });
-    const requestDeadline = (state.startedAt ?? deps.clock.now()) + deps.config.timeouts.requestMs;
+    const turnDeadline = (state.startedAt ?? deps.clock.now()) + deps.config.timeouts.requestMs;
     const messages = await messagesFor(state);
 
     let attempted = false;
     let lastAttemptError: BrunoError | undefined;
+    /** Text of the current attempt already streamed to the caller. */
+    let streamedText = false;
     const callOnce = async (attemptSignal: AbortSignal): Promise<Generation> => {
       attempted = true;
+      streamedText = false;
       const observed = deps.telemetry.modelCall(
         config,
         { model, messages, temperature: profile.temperature, maxTokens: profile.maxTokens, numCtx, documents: documents.length },
         { base: deps.logger, run: log },
       );
-      const remaining = requestDeadline - deps.clock.now();
+      const remaining = turnDeadline - deps.clock.now();
       if (remaining <= 0) {
-        const expired = requestExpired(deps.config.timeouts.requestMs);
+        const expired = turnExpired(deps.config.timeouts.requestMs);
         observed.fail(expired, expired);
         throw expired;
       }
@@ -95,7 +92,10 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
         let final: AIMessageChunk | undefined;
         for await (const chunk of stream) {
           deadline.tick();
-          if (typeof chunk.content !== "string" || chunk.content !== "") observed.token();
+          if (typeof chunk.content !== "string" || chunk.content !== "") {
+            observed.token();
+            streamedText = true;
+          }
           final = final ? final.concat(chunk) : chunk;
         }
         if (deadline.signal.aborted) throw deadline.signal.reason;
@@ -109,7 +109,7 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
       } catch (raw) {
         const error = config.signal?.aborted
           ? cancelled(config.signal.reason)
-          : (lastAttemptError = deadline.expired ? (deps.clock.now() >= requestDeadline ? requestExpired(deps.config.timeouts.requestMs) : deadline.expired) : toBrunoError(raw, { model, host }));
+          : (lastAttemptError = deadline.expired ? (deps.clock.now() >= turnDeadline ? turnExpired(deps.config.timeouts.requestMs) : deadline.expired) : toBrunoError(raw, { model, host }));
         observed.fail(raw, error);
         throw error;
       } finally {
@@ -117,20 +117,10 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
       }
     };
 
-    const fail = (error: BrunoError, outcome: "failed" | "skipped"): GenerationUpdate => {
-      const attempt: ModelAttempt = { model, outcome, code: error.code, message: error.message };
-      const next = chain[index + 1];
-      if (next === undefined) {
-        throw new AllModelsFailedError([...failuresOf(state.modelsTried), { model, code: error.code, message: error.message }], { cause: error });
-      }
-      emit({ type: "fallback", from: model, to: next, code: error.code });
-      log.warn({ event: "fallback", from: model, to: next, reason: error.code }, "primary failed, using fallback");
-      return { modelsTried: attempt, modelIndex: index + 1, warnings: `${model} ${outcome === "skipped" ? "was skipped" : "failed"} (${error.code}); fell back to ${next}` };
-    };
-
     if (repairRound === 0 && deps.resilience.isOpen(host, model)) {
-      emit({ type: "skipped", model, code: "CIRCUIT_OPEN" });
-      return fail(new BrunoError("CIRCUIT_OPEN", `the circuit for ${model} on ${host} is open after repeated failures`, { details: { model, host } }), "skipped");
+      const open = new CircuitOpenError(host, model, deps.config.breaker.cooldownMs);
+      emit({ type: "skipped", model, code: open.code });
+      return handOver(deps, config, state, open, "skipped");
     }
 
     const useCache = cacheable(deps.config.cache.mode, profile, deps.config.seed);
@@ -141,6 +131,7 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
       if (cached) {
         // Nothing was evaluated: Ollama counted no tokens for this answer.
         const usage = { ...EMPTY_USAGE };
+        emit({ type: "answered", model, usage, cached: true });
         return {
           generation: { ...cached, usage },
           usage,
@@ -156,6 +147,10 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
           model,
           signal: config.signal,
           onEvent: (event) => {
+            if (event.type === "retry" && streamedText) {
+              emit({ type: "answer_restart", model, next: model, reason: "retry" });
+              streamedText = false;
+            }
             emit(event);
             if (event.type === "retry") log.warn({ event: "retry", attemptNo: event.attempt, delayMs: event.delayMs, code: event.code }, "retrying");
           },
@@ -165,6 +160,7 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
       if (cacheKey) await deps.responseCache.update(cacheKey.prompt, cacheKey.llmKey, generation);
       const u = generation.usage;
       log.info({ event: "generation_completed", durationMs: u.durationMs, inputTokens: u.inputTokens, outputTokens: u.outputTokens, loadMs: u.loadMs }, "generation completed");
+      emit({ type: "answered", model, usage: u, cached: false });
       return {
         generation,
         usage: u,
@@ -173,19 +169,20 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
     } catch (raw) {
       const error = isBrunoError(raw) ? raw : toBrunoError(raw, { model, host });
       log.warn({ event: "generation_failed", code: error.code, err: error.message }, "generation failed");
-      // Every model of the chain lives on the same server: when it is gone or saturated, say so at once.
-      if (error.code === "CANCELLED" || error.code === "SERVER_UNREACHABLE" || error.details.request === true || isLocalBusy(error)) throw error;
+      if (!handsOver(error)) throw error;
       if (repairRound > 0 && state.generation) {
-        return { warnings: `the citation repair round failed (${error.code}); kept the first answer` };
+        emit({ type: "repair_failed", code: error.code });
+        return notice("REPAIR_FAILED", `the citation repair round failed (${error.code}); kept the first answer`);
       }
-      if (!isFallbackWorthy(error)) throw error;
+      const next = nextModel(state);
+      if (streamedText && next !== undefined) emit({ type: "answer_restart", model, next, reason: "fallback" });
       // A circuit that opened during this model's own retries: report the server's failure.
-      if (error.code === "CIRCUIT_OPEN" && attempted && lastAttemptError) return fail(lastAttemptError, "failed");
-      return fail(error, error.code === "CIRCUIT_OPEN" ? "skipped" : "failed");
+      if (error.code === "CIRCUIT_OPEN" && attempted && lastAttemptError) return handOver(deps, config, state, lastAttemptError, "failed");
+      return handOver(deps, config, state, error, error.code === "CIRCUIT_OPEN" ? "skipped" : "failed");
     }
   };
 }
 
-function requestExpired(requestMs: number): TimeoutError {
-  return new TimeoutError("TIMEOUT_TOTAL", `the request did not finish within ${requestMs} ms (BRUNO_REQUEST_TIMEOUT_MS)`, { details: { request: true } });
+function turnExpired(requestMs: number): TimeoutError {
+  return new TimeoutError("TIMEOUT_TOTAL", `the request did not finish within ${requestMs} ms (BRUNO_REQUEST_TIMEOUT_MS)`, { scope: "turn" });
 }

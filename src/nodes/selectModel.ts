@@ -1,8 +1,10 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { ModelNotFoundError, NoModelAvailableError } from "../domain/errors.js";
 import type { GenerationDeps } from "./deps.js";
-import type { GenerationStateType, GenerationUpdate } from "../graph/state.js";
-import type { ModelAttempt } from "../domain/index.js";
+import type { GenerationStateType, GenerationUpdate } from "./state.js";
+import type { ModelAttempt, Notice } from "../domain/index.js";
+import { emitStreamEvent } from "./events.js";
+import { notices } from "./modelChain.js";
 import { fallbackChain, sameModelTag } from "../domain/catalog.js";
 import { preferredModel } from "../tools/router.js";
 
@@ -28,6 +30,7 @@ export function createSelectModelNode(getDeps: () => GenerationDeps) {
         throw new ModelNotFoundError(explicit, `model '${explicit}' is not installed on ${host}: ${pullHint(explicit)}, or pick an installed one (${available})`, { details: { host } });
       }
       const chain = fallbackChain(deps.catalog, explicit).filter(isInstalled);
+      emitStreamEvent(deps, config, { type: "model_selected", preferred: explicit, chain, reason: "explicit model requested" });
       return { selection: { preferred: explicit, chain, reason: "explicit model requested" }, modelIndex: 0 };
     }
 
@@ -49,13 +52,14 @@ export function createSelectModelNode(getDeps: () => GenerationDeps) {
     const chain = full.slice(firstInstalled).filter(isInstalled);
     const chosen = chain[0] as string;
     const skippedAttempts: ModelAttempt[] = skipped.map((tag) => ({ model: tag, outcome: "skipped", code: "MODEL_NOT_FOUND", message: `not installed on ${host}` }));
-    const warnings = skipped.map((tag) => `${tag} is not installed on ${host} (${pullHint(tag)}); trying ${chosen} instead`);
+    const skippedNotices: Notice[] = skipped.map((tag) => ({ code: "MODEL_NOT_INSTALLED", message: `${tag} is not installed on ${host} (${pullHint(tag)}); trying ${chosen} instead` }));
     const reason = skipped.length > 0 ? `${preferred.reason}; ${skipped.join(", ")} not installed` : preferred.reason;
     deps.telemetry.runDebug(deps.logger, config, { queryType: state.queryType }, { event: "model_selected", preferred: preferred.tag, chain, reason }, "model selected");
+    emitStreamEvent(deps, config, { type: "model_selected", preferred: preferred.tag, chain, reason });
     return {
       selection: { preferred: preferred.tag, chain, reason },
       modelIndex: 0,
-      ...(skippedAttempts.length > 0 ? { modelsTried: skippedAttempts, warnings } : {}),
+      ...(skippedAttempts.length > 0 ? { modelsTried: skippedAttempts, ...notices(skippedNotices) } : {}),
     };
   };
 }

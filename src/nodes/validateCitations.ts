@@ -2,21 +2,17 @@ import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { Logger } from "pino";
 import { GenerationError } from "../domain/errors.js";
 import type { GenerationDeps } from "./deps.js";
-import { documentsInPrompt, EMPTY_USAGE, type Citation } from "../domain/index.js";
-import { type GenerationStateType, type GenerationUpdate } from "../graph/state.js";
-import { OllamaEmbeddings } from "@langchain/ollama";
-import { abortableFetch } from "../providers/ollama/chatModel.js";
+import { documentsInPrompt, EMPTY_USAGE, type Citation, type Notice } from "../domain/index.js";
+import { type GenerationStateType, type GenerationUpdate } from "./state.js";
+import { ollamaEmbedder } from "../providers/ollama/embedder.js";
 import { checkCitations, formatMarkers, stripInvalidCitations } from "../tools/citations.js";
 import { cancelled } from "../providers/ollama/errors.js";
-import { groundAnswer, refineWithEmbeddings, splitSentences, type GroundingResult, type TextEmbedder } from "../tools/grounding/index.js";
+import { emitStreamEvent } from "./events.js";
+import { notices } from "./modelChain.js";
+import { groundAnswer, refineWithEmbeddings, splitSentences, type GroundingResult } from "../tools/grounding/index.js";
 
 /** How many repair rounds a turn may take. */
 export const MAX_REPAIR_ROUNDS = 1;
-
-/** The Ollama embedding model of `BRUNO_EMBED_MODEL`, aborted by `signal`; no retries of its own. */
-export function ollamaEmbedder(host: string, model: string, keepAlive: string, signal: AbortSignal): TextEmbedder {
-  return new OllamaEmbeddings({ model, baseUrl: host, keepAlive, maxRetries: 0, fetch: abortableFetch(signal) });
-}
 
 /**
  * Refines the string-check scores with the configured embedding model. A failure or timeout
@@ -63,17 +59,18 @@ export function createValidateCitationsNode(getDeps: () => GenerationDeps) {
 
     if (check.invalid.length > 0 && repairRound < MAX_REPAIR_ROUNDS) {
       log.info({ event: "citation_repair", invalid: check.invalid, documents: documents.length }, "invalid citations, asking for a repair");
+      emitStreamEvent(deps, config, { type: "repair", markers: check.invalid, documents: documents.length });
       return { repairRound: repairRound + 1, invalidMarkers: check.invalid };
     }
 
-    const warnings: string[] = [...(state.fitWarnings ?? [])];
+    const turnNotices: Notice[] = [...(state.fitNotices ?? [])];
     let answer = generation.text;
     let stripped: Citation[] = [];
     if (check.invalid.length > 0) {
       answer = stripInvalidCitations(answer, documents.length);
       const given = (state.documents ?? []).length;
       const range = documents.length > 0 ? `only [1]-[${documents.length}] exist` : given > 0 ? `none of the ${given} documents fit the model's context` : "no documents were given";
-      warnings.push(`removed citation ${formatMarkers(check.invalid)} from the answer: ${range}`);
+      turnNotices.push({ code: "CITATIONS_STRIPPED", message: `removed citation ${formatMarkers(check.invalid)} from the answer: ${range}` });
       const sentences = splitSentences(generation.text);
       stripped = check.citations
         .filter((c) => !c.valid)
@@ -88,10 +85,16 @@ export function createValidateCitationsNode(getDeps: () => GenerationDeps) {
     const grounding = refined.grounding;
     const citations: Citation[] = [...grounding.citations, ...stripped];
     if (documents.length > 0 && !citations.some((c) => c.valid)) {
-      warnings.push(`the answer cites none of the ${documents.length} documents; check it against them before acting on it`);
+      turnNotices.push({ code: "NO_CITATIONS", message: `the answer cites none of the ${documents.length} documents; check it against them before acting on it` });
     }
-    if (refined.warning) warnings.push(refined.warning);
-    warnings.push(...grounding.warnings);
+    if (refined.warning) turnNotices.push({ code: "EMBEDDING_FAILED", message: refined.warning });
+    turnNotices.push(...grounding.notices);
+    const sentToRepair = state.invalidMarkers ?? [];
+    const repaired = sentToRepair.filter((n) => !check.invalid.includes(n));
+    if (check.invalid.length > 0 || repaired.length > 0) {
+      emitStreamEvent(deps, config, { type: "citations_checked", repaired, stripped: check.invalid, newlyInvalid: check.invalid.filter((n) => !sentToRepair.includes(n)) });
+    }
+    emitStreamEvent(deps, config, { type: "grounding", summary: grounding.summary });
     if (grounding.summary.checkedCitations > 0 || grounding.summary.uncitedClaims > 0) {
       log.info(
         {
@@ -112,7 +115,7 @@ export function createValidateCitationsNode(getDeps: () => GenerationDeps) {
       grounding: grounding.summary,
       model: generation.model,
       invalidMarkers: [],
-      warnings,
+      ...notices(turnNotices),
       usage: { ...EMPTY_USAGE, durationMs },
       // Plain message-likes: the reducer turns them into messages, and the "messages" stream
       // does not repeat the query and the answer that already streamed token by token.

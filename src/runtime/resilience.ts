@@ -14,34 +14,8 @@ import {
 } from "cockatiel";
 import type { BrunoConfig } from "../config/config.js";
 import type { CircuitStateName, ResilienceEvent } from "../domain/events.js";
-import { BrunoError, CancelledError, ServerError, isBrunoError } from "../domain/errors.js";
-
-/** A call rejected locally because the server's queue was full or the wait too long; never retried. */
-export function isLocalBusy(error: unknown): boolean {
-  return isBrunoError(error) && error.code === "SERVER_BUSY" && error.details.local === true;
-}
-
-/** Failures that count against a model's circuit: the server or the model misbehaved. */
-export function countsAgainstCircuit(error: unknown): boolean {
-  if (!isBrunoError(error) || isLocalBusy(error)) return false;
-  switch (error.code) {
-    case "SERVER_UNREACHABLE":
-    case "SERVER_ERROR":
-    case "SERVER_BUSY":
-    case "TIMEOUT_FIRST_TOKEN":
-    case "TIMEOUT_STALL":
-    case "TIMEOUT_TOTAL":
-    case "GENERATION_FAILED":
-      return true;
-    default:
-      return false;
-  }
-}
-
-/** Failures worth another attempt on the same model. */
-export function isRetryable(error: unknown): boolean {
-  return isBrunoError(error) && error.transient && !isLocalBusy(error);
-}
+import { CancelledError, CircuitOpenError, ServerError, isBrunoError } from "../domain/errors.js";
+import { countsAgainstCircuit, isRetryable } from "./failurePolicy.js";
 
 function stateName(state: CircuitState): CircuitStateName {
   switch (state) {
@@ -185,7 +159,7 @@ export class Resilience {
   private async once<T>(options: CallOptions, signal: AbortSignal, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const { host, model } = options;
     const breaker = this.breakerFor(host, model);
-    if (this.isOpen(host, model)) throw circuitOpen(host, model, this.settings.breaker.cooldownMs);
+    if (this.isOpen(host, model)) throw new CircuitOpenError(host, model, this.settings.breaker.cooldownMs);
     const queueTimeoutMs = this.settings.concurrency.queueTimeoutMs;
     const queued = new AbortController();
     const timer = setTimeout(() => queued.abort(), queueTimeoutMs);
@@ -204,7 +178,7 @@ export class Resilience {
         reject(
           signal.aborted
             ? new CancelledError("the run was cancelled while waiting for a free slot")
-            : new ServerError("SERVER_BUSY", `no free slot for ${host} within ${queueTimeoutMs} ms (BRUNO_QUEUE_TIMEOUT_MS); the server is saturated`, { details: { host, local: true } }),
+            : new ServerError("SERVER_BUSY", `no free slot for ${host} within ${queueTimeoutMs} ms (BRUNO_QUEUE_TIMEOUT_MS); the server is saturated`, { origin: "queue", details: { host } }),
         );
       };
       queued.signal.addEventListener("abort", fail, { once: true });
@@ -214,17 +188,13 @@ export class Resilience {
       return await Promise.race([run, expired]);
     } catch (error) {
       if (error instanceof BulkheadRejectedError) {
-        throw new ServerError("SERVER_BUSY", `too many requests waiting for ${host} (limit ${this.settings.concurrency.limit} in flight, ${this.settings.concurrency.queueSize} queued); retry later or raise BRUNO_CONCURRENCY / BRUNO_QUEUE_SIZE`, { cause: error, details: { host, local: true } });
+        throw new ServerError("SERVER_BUSY", `too many requests waiting for ${host} (limit ${this.settings.concurrency.limit} in flight, ${this.settings.concurrency.queueSize} queued); retry later or raise BRUNO_CONCURRENCY / BRUNO_QUEUE_SIZE`, { cause: error, origin: "queue", details: { host } });
       }
-      if (error instanceof BrokenCircuitError) throw circuitOpen(host, model, this.settings.breaker.cooldownMs);
+      if (error instanceof BrokenCircuitError) throw new CircuitOpenError(host, model, this.settings.breaker.cooldownMs);
       throw error;
     } finally {
       clearTimeout(timer);
       run.catch(() => undefined);
     }
   }
-}
-
-function circuitOpen(host: string, model: string, cooldownMs: number): BrunoError {
-  return new BrunoError("CIRCUIT_OPEN", `the circuit for ${model} on ${host} is open after repeated failures; it is retried after ${cooldownMs} ms (BRUNO_BREAKER_COOLDOWN_MS)`, { details: { host, model } });
 }

@@ -1,6 +1,6 @@
 /**
  * Wrappers that report a graph's nodes to `Telemetry` without LangChain callbacks: a node's
- * duration, span and what its update tells (see `RunTracker`).
+ * duration and span. What a node did, it reports itself as events (`Telemetry.recordStreamEvent`).
  */
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { Logger } from "pino";
@@ -9,11 +9,11 @@ import type { Telemetry } from "./telemetry.js";
 /** Where a wrapped node reports; resolved per call, so building a graph stays free. */
 export type TelemetryTarget = () => { telemetry: Telemetry; logger: Logger };
 
-/** `fn`, reporting each execution as the node `name`: duration, span, and its update's facts. */
+/** `fn`, reporting each execution as the node `name`: its duration and span. */
 export function instrumentNode<S, C extends RunnableConfig, U>(name: string, target: TelemetryTarget, fn: (state: S, config: C) => Promise<U>): (state: S, config: C) => Promise<U> {
   const instrumented = async (state: S, config: C): Promise<U> => {
     const { telemetry } = target();
-    const node = telemetry.tracker.startNode(config, name, state);
+    const node = telemetry.tracker.startNode(config, name);
     let update: U;
     try {
       update = await fn(state, config);
@@ -21,7 +21,7 @@ export function instrumentNode<S, C extends RunnableConfig, U>(name: string, tar
       telemetry.tracker.failNode(node, error);
       throw error;
     }
-    telemetry.tracker.endNode(node, update);
+    telemetry.tracker.endNode(node);
     return update;
   };
   Object.defineProperty(instrumented, "name", { value: fn.name || name });

@@ -10,16 +10,13 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { SpanKind, SpanStatusCode, context, trace, type Attributes, type Span, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { isBrunoError } from "../domain/errors.js";
+import type { GenerationEvent } from "../domain/events.js";
 import { messageText } from "../tools/usage.js";
 import { truncate } from "./logging.js";
 import type { BrunoMetrics } from "./metrics.js";
 import { SPAN_ATTRIBUTES as A } from "./tracing.js";
 
 type Json = Record<string, unknown>;
-
-function isRecord(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function str(value: unknown): string | undefined {
   return typeof value === "string" ? value : typeof value === "number" ? String(value) : undefined;
@@ -63,16 +60,8 @@ interface RootFacts {
   model?: string;
   inputTokens: number;
   outputTokens: number;
-  /** Invalid markers sent to the repair round, to tell repaired from stripped ones. */
-  pendingInvalid: number[];
   /** The node running now, by name (the graph runs one node at a time). */
   nodes: Map<string, RunRecord>;
-}
-
-interface NodeFacts {
-  documentsIn?: number;
-  /** The model of the chain this node works for. */
-  model?: string;
 }
 
 interface ModelFacts {
@@ -89,7 +78,6 @@ interface RunRecord {
   startedAt: number;
   span?: Span;
   root?: RootFacts;
-  node?: NodeFacts;
   model?: ModelFacts;
 }
 
@@ -177,7 +165,7 @@ export class RunTracker {
       name,
       startedAt: now(),
       span,
-      root: { ...(threadId !== undefined ? { threadId } : {}), inputTokens: 0, outputTokens: 0, pendingInvalid: [], nodes: new Map() },
+      root: { ...(threadId !== undefined ? { threadId } : {}), inputTokens: 0, outputTokens: 0, nodes: new Map() },
     };
     if (this.runs.size >= MAX_TRACKED_RUNS) {
       const oldest = this.runs.keys().next().value;
@@ -187,16 +175,10 @@ export class RunTracker {
     return run;
   }
 
-  /** A node starts, with the state it was given. Without a followed run it still gets its duration metric. */
-  startNode(config: RunnableConfig | undefined, name: string, state: unknown): RunRecord {
+  /** A node starts. Without a followed run it still gets its duration metric. */
+  startNode(config: RunnableConfig | undefined, name: string): RunRecord {
     const runId = runIdOf(config);
     const root = runId !== undefined ? this.runs.get(runId) : undefined;
-    const input = isRecord(state) ? state : {};
-    const selection = isRecord(input.selection) ? input.selection : {};
-    const chain = Array.isArray(selection.chain) ? selection.chain : [];
-    const index = num(input.modelIndex) ?? 0;
-    const model = str(chain[index]);
-    const documentsIn = Array.isArray(input.documents) ? input.documents.length : undefined;
     const step = num(config?.metadata?.langgraph_step);
     const parent = root?.span ? trace.setSpan(context.active(), root.span) : context.active();
     const span = this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes: { [A.node]: name, ...(step !== undefined ? { [A.step]: step } : {}) } }, parent);
@@ -206,16 +188,14 @@ export class RunTracker {
       name,
       startedAt: now(),
       span,
-      node: { ...(documentsIn !== undefined ? { documentsIn } : {}), ...(model !== undefined ? { model } : {}) },
     };
     root?.root?.nodes.set(name, node);
     return node;
   }
 
-  /** A node returned its update. */
-  endNode(node: RunRecord, update: unknown): void {
+  /** A node returned. */
+  endNode(node: RunRecord): void {
     this.closeNode(node);
-    this.observeNodeUpdate(node, isRecord(update) ? update : {});
     node.span?.end();
   }
 
@@ -232,61 +212,71 @@ export class RunTracker {
     if (nodes?.get(node.name) === node) nodes.delete(node.name);
   }
 
-  /** What the nodes' updates tell: query type, documents dropped, citations fixed or removed, usage. */
-  private observeNodeUpdate(run: RunRecord, update: Json): void {
-    const rootRun = run.rootId !== undefined ? this.runs.get(run.rootId) : undefined;
+  /**
+   * What a node reported (see `GenerationEvent`): the run's query type and answering model,
+   * tokens, documents dropped, citations repaired or removed; span events of the node.
+   */
+  recordEvent(config: RunnableConfig | undefined, event: GenerationEvent): void {
+    const node = this.nodeOf(config);
+    const rootRun = node?.rootId !== undefined ? this.runs.get(node.rootId) : undefined;
     const root = rootRun?.root;
-    switch (run.name) {
-      case "classify": {
-        const queryType = str(update.queryType);
-        if (root && queryType !== undefined) root.queryType = queryType;
-        if (queryType !== undefined) rootRun?.span?.setAttribute(A.queryType, queryType);
+    const span = node?.span;
+    switch (event.type) {
+      case "classified":
+        if (root) root.queryType = event.queryType;
+        rootRun?.span?.setAttribute(A.queryType, event.queryType);
         break;
-      }
-      case "buildPrompt": {
-        const used = num(update.documentsUsed);
-        const given = run.node?.documentsIn;
-        if (used !== undefined && given !== undefined && given > used) {
-          this.metrics.documentsDropped.inc({ model: run.node?.model ?? "unknown" }, given - used);
-          run.span?.setAttribute("documents.dropped", given - used);
+      case "prompt_built":
+        if (event.droppedDocuments > 0) {
+          this.metrics.documentsDropped.inc({ model: event.model }, event.droppedDocuments);
+          span?.setAttribute("documents.dropped", event.droppedDocuments);
         }
-        if (used !== undefined) run.span?.setAttribute(A.documents, used);
+        span?.setAttribute(A.documents, event.documents);
         break;
-      }
-      case "generate": {
-        const generation = isRecord(update.generation) ? update.generation : undefined;
-        const model = str(generation?.model);
-        if (root && model !== undefined) root.model = model;
-        const usage = isRecord(update.usage) ? update.usage : undefined;
-        if (root && usage) {
-          root.inputTokens += num(usage.inputTokens) ?? 0;
-          root.outputTokens += num(usage.outputTokens) ?? 0;
+      case "answered":
+        if (root) {
+          root.model = event.model;
+          root.inputTokens += event.usage.inputTokens;
+          root.outputTokens += event.usage.outputTokens;
         }
         break;
-      }
-      case "validateCitations": {
-        const markers = Array.isArray(update.invalidMarkers) ? update.invalidMarkers.filter((n): n is number => typeof n === "number") : [];
-        if (markers.length > 0 && update.repairRound !== undefined) {
-          // First check: out-of-range markers, sent to the repair round.
-          this.metrics.citations.inc({ outcome: "invalid" }, markers.length);
-          if (root) root.pendingInvalid = markers;
-          run.span?.addEvent("citations.invalid", { markers: markers.join(",") });
-          break;
-        }
-        if (!Array.isArray(update.citations)) break;
-        const stripped = [...new Set(update.citations.filter((c): c is Json => isRecord(c) && c.valid === false).map((c) => num(c.index) ?? 0))];
-        const pending = root?.pendingInvalid ?? [];
-        const fresh = stripped.filter((n) => !pending.includes(n));
-        const repaired = pending.filter((n) => !stripped.includes(n));
-        if (fresh.length > 0) this.metrics.citations.inc({ outcome: "invalid" }, fresh.length);
-        if (repaired.length > 0) this.metrics.citations.inc({ outcome: "repaired" }, repaired.length);
-        if (stripped.length > 0) {
-          this.metrics.citations.inc({ outcome: "stripped" }, stripped.length);
-          run.span?.addEvent("citations.stripped", { markers: stripped.join(",") });
-        }
-        if (root) root.pendingInvalid = [];
+      case "repair":
+        this.metrics.citations.inc({ outcome: "invalid" }, event.markers.length);
+        span?.addEvent("citations.invalid", { markers: event.markers.join(",") });
         break;
-      }
+      case "citations_checked":
+        if (event.newlyInvalid.length > 0) this.metrics.citations.inc({ outcome: "invalid" }, event.newlyInvalid.length);
+        if (event.repaired.length > 0) this.metrics.citations.inc({ outcome: "repaired" }, event.repaired.length);
+        if (event.stripped.length > 0) {
+          this.metrics.citations.inc({ outcome: "stripped" }, event.stripped.length);
+          span?.addEvent("citations.stripped", { markers: event.stripped.join(",") });
+        }
+        break;
+      case "fallback":
+        this.metrics.fallbacks.inc({ from: event.from, to: event.to, reason: event.code });
+        span?.addEvent("fallback", { from: event.from, to: event.to, reason: event.code });
+        break;
+      case "skipped":
+        span?.addEvent("skipped", { model: event.model, reason: event.code });
+        break;
+      case "retry":
+        span?.addEvent("retry", { model: event.model, attempt: event.attempt, delay_ms: event.delayMs, "error.type": event.code });
+        break;
+      case "queued":
+        span?.addEvent("queued", { wait_ms: event.waitMs });
+        break;
+      case "circuit":
+        span?.addEvent("circuit", { model: event.model, state: event.state });
+        break;
+      case "answer_restart":
+        span?.addEvent("answer_restart", { model: event.model, next: event.next, reason: event.reason });
+        break;
+      case "repair_failed":
+        span?.addEvent("repair_failed", { "error.type": event.code });
+        break;
+      case "model_selected":
+      case "grounding":
+        break;
     }
   }
 
@@ -294,7 +284,7 @@ export class RunTracker {
   endRun(run: RunRecord, error: unknown, logger: Logger): void {
     if (this.runs.get(run.id) !== run) return;
     this.runs.delete(run.id);
-    const facts = run.root ?? { inputTokens: 0, outputTokens: 0, pendingInvalid: [], nodes: new Map<string, RunRecord>() };
+    const facts = run.root ?? { inputTokens: 0, outputTokens: 0, nodes: new Map<string, RunRecord>() };
     for (const node of facts.nodes.values()) failSpan(node.span, error ?? new Error("the run ended while the node ran"));
     facts.nodes.clear();
     const queryType = facts.queryType ?? "unknown";

@@ -8,7 +8,7 @@ import type { Tracer } from "@opentelemetry/api";
 import type { LevelWithSilent, Logger } from "pino";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { isBrunoError, isTimeoutError } from "../domain/errors.js";
-import type { GenerateStreamEvent } from "../domain/events.js";
+import type { GenerationEvent } from "../domain/events.js";
 import type { ModelServer } from "../providers/ports.js";
 import type { Resilience } from "../runtime/resilience.js";
 import type { ResilienceEvent } from "../domain/events.js";
@@ -164,30 +164,9 @@ export class Telemetry {
     };
   }
 
-  /**
-   * Records what the generate node streams as custom events: fallbacks (metric and span event),
-   * and retries, queue waits, circuit changes and skipped models as events of the node's span.
-   */
-  recordStreamEvent(config: RunnableConfig | undefined, event: GenerateStreamEvent): void {
-    const span = this.tracker.nodeSpan(config);
-    switch (event.type) {
-      case "fallback":
-        this.metrics.fallbacks.inc({ from: event.from, to: event.to, reason: event.code });
-        span?.addEvent("fallback", { from: event.from, to: event.to, reason: event.code });
-        break;
-      case "skipped":
-        span?.addEvent("skipped", { model: event.model, reason: event.code });
-        break;
-      case "retry":
-        span?.addEvent("retry", { model: event.model, attempt: event.attempt, delay_ms: event.delayMs, "error.type": event.code });
-        break;
-      case "queued":
-        span?.addEvent("queued", { wait_ms: event.waitMs });
-        break;
-      case "circuit":
-        span?.addEvent("circuit", { model: event.model, state: event.state });
-        break;
-    }
+  /** Records an event a node reported (metrics, the node's span, the run's facts). */
+  recordStreamEvent(config: RunnableConfig | undefined, event: GenerationEvent): void {
+    this.tracker.recordEvent(config, event);
   }
 }
 

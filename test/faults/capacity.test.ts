@@ -7,7 +7,7 @@
  * Settings common to all: BRUNO_RETRY_INITIAL_MS=1, BRUNO_RETRY_MAX_MS=5 (see helpers.ts).
  */
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { ServerError, isAllModelsFailedError, isCancelledError, loadConfig, type ContextDocument, type GenerationResult } from "../../src/index.js";
+import { ServerError, isAllModelsFailedError, type AllModelsFailedError, type BrunoError, isCancelledError, loadConfig, type ContextDocument, type GenerationResult } from "../../src/index.js";
 import { Resilience } from "../../src/runtime/resilience.js";
 import { type ResilienceEvent } from "../../src/domain/events.js";
 import { splitTokens, type ChatRequestBody, type Fault } from "../../src/testing/index.js";
@@ -105,7 +105,7 @@ describe("10. oversized context", () => {
   const PASTED_LOG = `Loki pods are crashing, here is the log: ${"level=error caller=ingester.go msg=\"OOMKilled\" ".repeat(150)}`.slice(0, 8000);
   const TINY = 3000;
 
-  it("a query that alone exceeds the window: CONTEXT_OVERFLOW, and no chat request is sent", async () => {
+  it("a query that alone exceeds every window: ALL_MODELS_FAILED listing each CONTEXT_OVERFLOW, and no chat request is sent", async () => {
     const server = await startServer({ models: [PRIMARY, SECOND, THIRD].map((name) => ({ name, contextLength: TINY })) });
     const graph = graphFor(server.url);
     // The same window takes a short question (and one document) fine.
@@ -117,11 +117,17 @@ describe("10. oversized context", () => {
 
     expect(server.chatRequests()).toHaveLength(1);
     const err = brunoError(error);
-    expect(err.code).toBe("CONTEXT_OVERFLOW");
+    // Every model of the chain was tried (each window is too small): the end of the chain is one
+    // contract, ALL_MODELS_FAILED with every attempt, whatever the last failure was.
+    expect(err.code).toBe("ALL_MODELS_FAILED");
+    expect((err as AllModelsFailedError).attempts.map((a) => [a.model, a.code])).toEqual([
+      [PRIMARY, "CONTEXT_OVERFLOW"],
+      [SECOND, "CONTEXT_OVERFLOW"],
+      [THIRD, "CONTEXT_OVERFLOW"],
+    ]);
     expect(err.message).toContain(`${TINY}-token context`);
     expect(err.message).toContain("BRUNO_CATALOG");
-    // Every model of the chain was tried (each window is too small); the last one's error surfaces.
-    expect(err.details).toMatchObject({ model: THIRD, numCtx: TINY });
+    expect((err.cause as BrunoError).details).toMatchObject({ model: THIRD, numCtx: TINY });
     expect(ms).toBeLessThan(1500);
     expect(await threadMessages(graph, "overflow")).toEqual([]);
   });
@@ -131,7 +137,7 @@ describe("10. oversized context", () => {
     const { events, values } = await invokeWithEvents(graphFor(server.url), { query: PASTED_LOG, documents: DOCS }, "overflow-fallback");
     const result = values as unknown as GenerationResult;
 
-    expect(events.filter((e) => e.type === "fallback")).toEqual([{ type: "fallback", from: PRIMARY, to: SECOND, code: "CONTEXT_OVERFLOW" }]);
+    expect(events.filter((e) => e.type === "fallback")).toEqual([{ type: "fallback", from: PRIMARY, to: SECOND, code: "CONTEXT_OVERFLOW", outcome: "skipped" }]);
     expect(chatModels(server)).toEqual([SECOND]);
     expect(result.modelsTried.map((a) => [a.model, a.code ?? a.outcome])).toEqual([
       [PRIMARY, "CONTEXT_OVERFLOW"],

@@ -2,19 +2,18 @@
  * Conversations: multi-turn threads with MemorySaver (history in the prompt, no leaking of
  * turn-scoped inputs, caps) and SQLite checkpoints shared across processes.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { MemorySaver } from "@langchain/langgraph";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HISTORY_KEEP_MESSAGES } from "../../src/graph/state.js";
+import { HISTORY_KEEP_MESSAGES } from "../../src/nodes/state.js";
 import { type GenerationResult } from "../../src/domain/index.js";
 import { NO_DOCUMENTS_NOTE } from "../../src/prompts/index.js";
 import { lastHuman, ollamaUsage, promptText, serverError, textOf, type RecordedCall } from "../support/fakeModels.js";
+import { runTypeScript } from "../support/spawn.js";
 import { ALL_MODELS, EXPLANATION_QUERY, LOKI_DOCS, makeGraph, threadMessages, TROUBLESHOOTING_QUERY } from "./helpers.js";
 
 /** The earlier turns a call received: everything between the system prompt and the question, minus the worked examples. */
@@ -221,9 +220,7 @@ describe("multi-turn threads with MemorySaver", () => {
   });
 });
 
-const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
-const projectRoot = join(here, "..", "..");
 const TURN_SCRIPT = join(here, "fixtures", "sqliteTurn.ts");
 
 interface ChildTurn {
@@ -234,17 +231,10 @@ interface ChildTurn {
 
 /** Runs one turn in a separate Node process against the SQLite file. */
 async function turnInChild(db: string, threadId: string, query: string, answer: string): Promise<ChildTurn> {
-  try {
-    const { stdout } = await run(process.execPath, ["--import", "tsx", TURN_SCRIPT, db, threadId, query, answer], {
-      cwd: projectRoot,
-      timeout: 30_000, // generous for a loaded CI machine; about 3 s on an idle one
-      env: { ...process.env, LOG_LEVEL: "silent" },
-    });
-    return JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as ChildTurn;
-  } catch (error) {
-    const e = error as { message?: string; stderr?: string; killed?: boolean; signal?: string };
-    throw new Error(`the turn-1 child process failed (killed: ${String(e.killed)}, signal: ${String(e.signal)}): ${e.message ?? ""}\n${e.stderr ?? ""}`);
-  }
+  // Generous timeout for a loaded CI machine; about 3 s on an idle one.
+  const child = await runTypeScript(TURN_SCRIPT, [db, threadId, query, answer], { env: { LOG_LEVEL: "silent" }, timeoutMs: 30_000 });
+  if (child.code !== 0) throw new Error(`the turn-1 child process failed (exit ${String(child.code)}, signal ${String(child.signal)}):\n${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split("\n").at(-1) ?? "") as ChildTurn;
 }
 
 // Turn 1 starts in its own process as soon as this file loads, so that its start-up overlaps

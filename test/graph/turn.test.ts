@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidInputError, isInvalidInputError, isModelNotFoundError, ModelNotFoundError, NoModelAvailableError, type BrunoError } from "../../src/domain/errors.js";
 import { createGenerationGraph } from "../../src/app/createGraph.js";
-import { GenerationOutputState } from "../../src/graph/state.js";
+import { GenerationOutputState } from "../../src/nodes/state.js";
 import { type ContextDocument, type GenerationInput, type QueryType } from "../../src/domain/index.js";
 import { SYSTEM_PROMPT, TEMPLATE_INSTRUCTIONS } from "../../src/prompts/index.js";
 import { DEFAULT_CATALOG, findModel, mergeCatalog } from "../../src/domain/catalog.js";

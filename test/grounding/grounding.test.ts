@@ -15,7 +15,6 @@ import {
   extractSpecifics,
   groundAnswer,
   indexDocument,
-  isGroundingWarning,
   refineWithEmbeddings,
   scoreSupport,
   semanticScore,
@@ -330,8 +329,8 @@ describe("warnings", () => {
       `${UNSUPPORTED_WARNING} [1] (support 0.00 < 0.50): "Raise the limit to 8Gi."; not in [1]: 8Gi`,
       `${UNCITED_WARNING}: "Run \`kubectl delete pod loki-ingester-0\`." (kubectl delete pod loki-ingester-0)`,
     ]);
-    expect(result.warnings.every(isGroundingWarning)).toBe(true);
-    expect(isGroundingWarning("removed citation [7] from the answer: only [1]-[2] exist")).toBe(false);
+    expect(result.notices.map((n) => n.code)).toEqual(["UNSUPPORTED_CITATION", "UNCITED_CLAIM"]);
+    expect(result.notices.map((n) => n.message)).toEqual(result.warnings);
   });
 
   it("list at most a few of each kind, then count the rest", () => {
@@ -340,7 +339,7 @@ describe("warnings", () => {
     expect(result.warnings).toHaveLength(MAX_LISTED_WARNINGS + 1);
     expect(result.warnings.at(-1)).toBe("and 3 more unsupported citation(s)");
     expect(result.summary.unsupportedCitations).toBe(MAX_LISTED_WARNINGS + 3);
-    expect(result.warnings.every(isGroundingWarning)).toBe(true);
+    expect(result.notices.every((n) => n.code === "UNSUPPORTED_CITATION")).toBe(true);
   });
 });
 

@@ -6,18 +6,15 @@ import {
   ConfigError,
   ContextOverflowError,
   DocumentsError,
-  FALLBACK_CODES,
   GenerationError,
   InvalidInputError,
   ModelNotFoundError,
   NoModelAvailableError,
   ServerError,
-  TRANSIENT_CODES,
   TimeoutError,
   isAllModelsFailedError,
   isBrunoError,
   isCancelledError,
-  isFallbackWorthy,
   isInvalidInputError,
   isModelNotFoundError,
   isTimeoutError,
@@ -147,48 +144,5 @@ describe("guards", () => {
   const cases = guards.flatMap(([g, fn, yes]) => samples.map(([s, value]) => [g, s, fn, value, yes.includes(s)] as const));
   it.each(cases)("%s(%s)", (_g, _s, fn, value, expected) => {
     expect(fn(value)).toBe(expected);
-  });
-});
-
-describe("transient and fallback-worthy (DESIGN: transient = unreachable, server error, busy, timeouts)", () => {
-  const ALL_CODES: BrunoErrorCode[] = [
-    "INVALID_INPUT", "CONFIG_INVALID", "DOCS_UNREADABLE", "SERVER_UNREACHABLE", "SERVER_ERROR", "SERVER_BUSY",
-    "MODEL_NOT_FOUND", "NO_MODEL_AVAILABLE", "TIMEOUT_FIRST_TOKEN", "TIMEOUT_STALL", "TIMEOUT_TOTAL",
-    "CONTEXT_OVERFLOW", "CIRCUIT_OPEN", "CANCELLED", "THREAD_BUSY", "ALL_MODELS_FAILED", "MODEL_FILE_INVALID", "GENERATION_FAILED",
-  ];
-  const TRANSIENT = new Set<BrunoErrorCode>(["SERVER_UNREACHABLE", "SERVER_ERROR", "SERVER_BUSY", "TIMEOUT_FIRST_TOKEN", "TIMEOUT_STALL", "TIMEOUT_TOTAL"]);
-  /** Never worth another model: the caller's input, settings, a cancel, or the chain already exhausted. */
-  const NEVER_FALLBACK = new Set<BrunoErrorCode>(["INVALID_INPUT", "CONFIG_INVALID", "DOCS_UNREADABLE", "CANCELLED", "THREAD_BUSY", "ALL_MODELS_FAILED", "NO_MODEL_AVAILABLE"]);
-
-  it.each(ALL_CODES.map((c) => [c, TRANSIENT.has(c)] as const))("%s transient: %s", (code, transient) => {
-    expect(new BrunoError(code, "x").transient).toBe(transient);
-    expect(TRANSIENT_CODES.has(code)).toBe(transient);
-  });
-
-  it.each(ALL_CODES.filter((c) => TRANSIENT.has(c) || c === "MODEL_NOT_FOUND").map((c) => [c] as const))("%s is fallback-worthy", (code) => {
-    expect(isFallbackWorthy(new BrunoError(code, "x"))).toBe(true);
-  });
-
-  it.each([...NEVER_FALLBACK].map((c) => [c] as const))("%s is not fallback-worthy", (code) => {
-    expect(isFallbackWorthy(new BrunoError(code, "x"))).toBe(false);
-    expect(FALLBACK_CODES.has(code)).toBe(false);
-  });
-
-  it("every transient code is fallback-worthy", () => {
-    for (const code of TRANSIENT_CODES) expect(FALLBACK_CODES.has(code)).toBe(true);
-  });
-
-  it("model not found is not transient but goes to the fallback", () => {
-    const error = new ModelNotFoundError("m");
-    expect(error.transient).toBe(false);
-    expect(isFallbackWorthy(error)).toBe(true);
-  });
-
-  it.each<[string, unknown]>([
-    ["plain Error", new Error("ECONNREFUSED")],
-    ["lookalike", { code: "SERVER_ERROR" }],
-    ["undefined", undefined],
-  ])("a non-BrunoError (%s) is not fallback-worthy", (_name, value) => {
-    expect(isFallbackWorthy(value)).toBe(false);
   });
 });

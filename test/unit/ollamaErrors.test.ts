@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { BrunoError, GenerationError, ModelNotFoundError, ServerError, TimeoutError, isFallbackWorthy, type BrunoErrorCode } from "../../src/domain/errors.js";
+import { BrunoError, GenerationError, ModelNotFoundError, ServerError, TimeoutError, type BrunoErrorCode } from "../../src/domain/errors.js";
 import { cancelled, ollamaStatus, toBrunoError } from "../../src/providers/ollama/errors.js";
+import { handsOver, isRetryable } from "../../src/runtime/failurePolicy.js";
 
 /** The shape of the `ollama` client's (unexported) ResponseError. */
 class ResponseError extends Error {
@@ -33,7 +34,7 @@ describe("toBrunoError: HTTP statuses", () => {
     const error = toBrunoError(source, ctx);
     expect(error).toBeInstanceOf(BrunoError);
     expect(error.code).toBe(code);
-    expect(error.transient).toBe(transient);
+    expect(isRetryable(error)).toBe(transient);
     expect(error.cause).toBe(source);
     expect(error.details).toMatchObject({ host: HOST });
     expect(error.message).toContain(HOST);
@@ -46,7 +47,7 @@ describe("toBrunoError: HTTP statuses", () => {
     expect(error.message).toContain("ollama pull x");
     expect((error as ModelNotFoundError).model).toBe("x");
     expect(error.details).toMatchObject({ model: "x", host: HOST });
-    expect(isFallbackWorthy(error)).toBe(true);
+    expect(handsOver(error)).toBe(true);
   });
 
   it("404 without a model in context cannot name one: not MODEL_NOT_FOUND", () => {
@@ -105,7 +106,7 @@ describe("toBrunoError: network and other failures", () => {
     expect(error.message).toContain("ECONNREFUSED");
     expect(error.details).toMatchObject({ host: "http://gpu:11434", errno: "ECONNREFUSED" });
     expect(error.details).not.toHaveProperty("model");
-    expect(error.transient).toBe(true);
+    expect(isRetryable(error)).toBe(true);
   });
 
   it.each<[string, BrunoError]>([
@@ -128,7 +129,7 @@ describe("cancelled", () => {
     const error = cancelled(reason);
     expect(error.code).toBe("CANCELLED");
     expect(error.message).toBe(message);
-    expect(error.transient).toBe(false);
-    expect(isFallbackWorthy(error)).toBe(false);
+    expect(isRetryable(error)).toBe(false);
+    expect(handsOver(error)).toBe(false);
   });
 });

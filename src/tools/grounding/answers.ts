@@ -1,5 +1,5 @@
 /** Grounding of a whole answer: every cited sentence scored, uncited specifics found, warnings and summary. */
-import type { Citation, ContextDocument, GroundingSummary } from "../../domain/index.js";
+import type { Citation, ContextDocument, GroundingSummary, Notice } from "../../domain/index.js";
 import { DEFAULT_SUPPORT_THRESHOLD, MAX_LISTED_WARNINGS, MIN_CHECKABLE_WORDS, MORE_GROUNDING_WARNING, UNCITED_WARNING, UNSUPPORTED_WARNING, WARNING_SENTENCE_CHARS } from "./constants.js";
 import { indexDocument, type DocumentIndex } from "./documents.js";
 import { scoreSupport, type SupportScore } from "./scoring.js";
@@ -34,7 +34,15 @@ export interface GroundingResult {
   sentences: AnswerSentence[];
   uncited: UncitedClaim[];
   summary: GroundingSummary;
+  /** Unsupported citations and uncited specifics, coded (UNSUPPORTED_CITATION, UNCITED_CLAIM). */
+  notices: Notice[];
+  /** The notices' messages. */
   warnings: string[];
+}
+
+/** Notices and their messages, as a grounding result carries them. */
+export function withWarnings(notices: Notice[]): { notices: Notice[]; warnings: string[] } {
+  return { notices, warnings: notices.map((n) => n.message) };
 }
 
 function querySpecifics(query: string | undefined): Set<string> {
@@ -53,36 +61,30 @@ function excerpt(text: string, max = WARNING_SENTENCE_CHARS): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;
 }
 
-/** The warnings for unsupported citations and uncited specifics (at most a few of each named). */
-export function groundingWarnings(scored: readonly ScoredCitation[], uncited: readonly UncitedClaim[], threshold: number): string[] {
-  const warnings: string[] = [];
+/** The notices for unsupported citations and uncited specifics (at most a few of each named). */
+export function groundingNotices(scored: readonly ScoredCitation[], uncited: readonly UncitedClaim[], threshold: number): Notice[] {
+  const notices: Notice[] = [];
+  const add = (code: Notice["code"], message: string) => notices.push({ code, message });
   const weak = scored.filter((s) => s.citation.valid && (s.citation.support ?? 1) < threshold);
   for (const s of weak.slice(0, MAX_LISTED_WARNINGS)) {
     const missing = s.citation.missing && s.citation.missing.length > 0 ? `; not in [${s.citation.index}]: ${s.citation.missing.join(", ")}` : "";
-    warnings.push(
+    add(
+      "UNSUPPORTED_CITATION",
       `${UNSUPPORTED_WARNING} [${s.citation.index}] (support ${(s.citation.support ?? 0).toFixed(2)} < ${threshold.toFixed(2)}): "${excerpt(s.sentence.claim)}"${missing}`,
     );
   }
   if (weak.length > MAX_LISTED_WARNINGS) {
-    warnings.push(`${MORE_GROUNDING_WARNING} ${weak.length - MAX_LISTED_WARNINGS} more unsupported citation(s)`);
+    add("UNSUPPORTED_CITATION", `${MORE_GROUNDING_WARNING} ${weak.length - MAX_LISTED_WARNINGS} more unsupported citation(s)`);
   }
   for (const u of uncited.slice(0, MAX_LISTED_WARNINGS)) {
-    warnings.push(`${UNCITED_WARNING}: "${excerpt(u.sentence)}" (${u.specifics.join(", ")})`);
+    add("UNCITED_CLAIM", `${UNCITED_WARNING}: "${excerpt(u.sentence)}" (${u.specifics.join(", ")})`);
   }
   if (uncited.length > MAX_LISTED_WARNINGS) {
-    warnings.push(`${MORE_GROUNDING_WARNING} ${uncited.length - MAX_LISTED_WARNINGS} more sentence(s) state specifics without a citation`);
+    add("UNCITED_CLAIM", `${MORE_GROUNDING_WARNING} ${uncited.length - MAX_LISTED_WARNINGS} more sentence(s) state specifics without a citation`);
   }
-  return warnings;
+  return notices;
 }
 
-/** True for the warnings `groundAnswer` writes (the CLI shows those in its own block). */
-export function isGroundingWarning(warning: string): boolean {
-  return (
-    warning.startsWith(UNSUPPORTED_WARNING) ||
-    warning.startsWith(UNCITED_WARNING) ||
-    /^and \d+ more (unsupported citation|sentence\(s\) state specifics)/.test(warning)
-  );
-}
 
 /** The counters and lists of the output's `grounding` field. */
 export function summarize(
@@ -165,7 +167,7 @@ export function groundAnswer(answer: string, documents: readonly ContextDocument
     sentences,
     uncited,
     summary: summarize(sentences, scored, uncited, threshold, "lexical"),
-    warnings: groundingWarnings(scored, uncited, threshold),
+    ...withWarnings(groundingNotices(scored, uncited, threshold)),
   };
 }
 

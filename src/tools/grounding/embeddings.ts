@@ -1,7 +1,7 @@
 /** Optional refinement of the string scores with an embedding model. */
 import type { Citation } from "../../domain/index.js";
 import { DEFAULT_SUPPORT_THRESHOLD } from "./constants.js";
-import { groundingWarnings, summarize, type GroundingOptions, type GroundingResult, type ScoredCitation } from "./answers.js";
+import { groundingNotices, summarize, withWarnings, type GroundingOptions, type GroundingResult, type ScoredCitation } from "./answers.js";
 import { combineSupport, type SupportScore } from "./scoring.js";
 
 /** What refinement needs of an embedding model; `OllamaEmbeddings` is one. */
@@ -84,6 +84,6 @@ export async function refineWithEmbeddings(result: GroundingResult, embedder: Te
     scored,
     citations: scored.map((s) => s.citation),
     summary: summarize(result.sentences, scored, result.uncited, threshold, "embedding"),
-    warnings: groundingWarnings(scored, result.uncited, threshold),
+    ...withWarnings(groundingNotices(scored, result.uncited, threshold)),
   };
 }

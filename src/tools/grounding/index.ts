@@ -31,8 +31,8 @@ export { indexDocument, type DocumentIndex } from "./documents.js";
 export { combineSupport, scoreSupport, type SupportScore } from "./scoring.js";
 export {
   groundAnswer,
-  groundingWarnings,
-  isGroundingWarning,
+  groundingNotices,
+  withWarnings,
   summarize,
   type GroundingOptions,
   type GroundingResult,

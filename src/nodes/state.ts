@@ -2,7 +2,7 @@ import type { BaseMessage, StoredMessage } from "@langchain/core/messages";
 import { ReducedValue, StateSchema, UntrackedValue } from "@langchain/langgraph";
 import { messagesStateReducer, type Messages } from "@langchain/langgraph";
 import { z } from "zod";
-import { Complexity, ContextDocument, EMPTY_USAGE, Generation, GenerationInputSchema, GenerationOutputSchema, ModelAttempt, Preferences, QueryType, Selection, Usage } from "../domain/index.js";
+import { Complexity, ContextDocument, EMPTY_USAGE, Generation, GenerationInputSchema, GenerationOutputSchema, ModelAttempt, Notice, Preferences, QueryType, Selection, Usage } from "../domain/index.js";
 
 /** Most messages kept in a thread's checkpoint (the prompt uses fewer; see `history.promptTurns`). */
 export const HISTORY_KEEP_MESSAGES = 40;
@@ -75,7 +75,7 @@ export const GenerationState = new StateSchema({
   /** Context window requested for the current model (`num_ctx`), set by buildPrompt. */
   numCtx: new UntrackedValue(z.number().int().positive().optional(), { guard: false }),
   /** What context fitting dropped for the current model; reported with the answer. */
-  fitWarnings: new UntrackedValue(z.array(z.string()).default(() => []), { guard: false }),
+  fitNotices: new UntrackedValue(z.array(Notice).default(() => []), { guard: false }),
   /** The model `promptMessages` were built for. */
   promptModel: new UntrackedValue(z.string().optional(), { guard: false }),
   /** How many of the top-ranked documents fit the prompt; [1]..[documentsUsed] are citable. */
@@ -98,6 +98,11 @@ export const GenerationState = new StateSchema({
   warnings: new ReducedValue(z.array(z.string()).default(() => []), {
     inputSchema: z.union([z.string(), z.array(z.string())]),
     reducer: appendReducer<string>,
+  }),
+  /** The warnings again, each with its code (written together with `warnings`, see `notice`). */
+  notices: new ReducedValue(z.array(Notice).default(() => []), {
+    inputSchema: z.union([Notice, z.array(Notice)]),
+    reducer: appendReducer<Notice>,
   }),
   /** Every model tried this turn, in order, with the outcome. */
   modelsTried: new ReducedValue(z.array(ModelAttempt).default(() => []), {
