@@ -1,31 +1,69 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { InvalidInputError } from "../domain/errors.js";
-import { PROVIDERS, type Provider } from "../config/config.js";
-import { QUERY_TYPES, type QueryType } from "../domain/index.js";
+import { InvalidInputError, PROVIDERS, QUERY_TYPES, type Provider, type QueryType } from "../app/index.js";
+import { ENVIRONMENT, USAGE } from "./usage.js";
 
-export const USAGE = `Usage:
-  bruno ask "<query>" [--docs FILE|DIR ...] [--thread ID] [--db PATH] [--model TAG] [--type TYPE]
-                      [--top-k N] [--host URL] [--provider P] [--model-file GGUF] [--json] [--verbose]
-  bruno chat [--thread ID] [--db PATH] [--docs FILE|DIR ...] [--model TAG] [--host URL]
-             [--provider P] [--model-file GGUF] [--verbose]
-  bruno models [--warm [TAG]] [--host URL] [--json] [--verbose]
+export const COMMANDS = ["ask", "chat", "models"] as const;
+export type CommandName = (typeof COMMANDS)[number];
 
-  --docs      Markdown/text files or folders; the best-matching sections become the numbered context
-  --top-k     how many sections to pass as context (default 5)
-  --thread    conversation id; with --db (or BRUNO_DB) the conversation survives restarts
-  --db        SQLite file for conversations (default: in memory)
-  --model     use this model tag instead of routing
-  --type      query type: ${QUERY_TYPES.join(" | ")}
-  --host      Ollama address (default OLLAMA_HOST or http://127.0.0.1:11434)
-  --provider  ollama | embedded | auto (default BRUNO_PROVIDER or auto: Ollama when it answers,
-              else the embedded llama.cpp engine)
-  --model-file  a local .gguf file for the embedded engine, used for every model (BRUNO_MODEL_PATH);
-              implies --provider embedded
-  --warm      (models) load a model into memory now: TAG, or the SRE model of the catalog
-  --json      print the result object instead of streaming text
-  --verbose   debug logs and stack traces on stderr
+export { USAGE };
 
-Environment: OLLAMA_HOST, BRUNO_DB, BRUNO_CATALOG, LOG_LEVEL and the BRUNO_* settings in the README.`;
+const HOST = "  --host URL         Ollama address (default OLLAMA_HOST or http://127.0.0.1:11434)";
+const ENGINE = `  --provider P       ${PROVIDERS.join(" | ")} (default BRUNO_PROVIDER or auto: Ollama when it
+                     answers, else the embedded llama.cpp engine)
+  --model-file GGUF  a local .gguf file for the embedded engine, used for every model
+                     (BRUNO_MODEL_PATH); implies --provider embedded`;
+const DOCS = `  --docs FILE|DIR    Markdown/text files or folders (repeatable); the best-matching sections
+                     become the numbered context
+  --top-k N          how many sections to pass as context (default 5)`;
+const THREAD = `  --thread ID        conversation id; with --db (or BRUNO_DB) the conversation survives restarts
+  --db PATH          SQLite file for conversations (default: in memory)
+  --model TAG        use this model tag instead of routing`;
+const COMMON = `  -v, --verbose      debug logs and stack traces on stderr
+  -h, --help         this text`;
+
+/** `bruno <command> --help`, by command. */
+export const COMMAND_USAGE: Record<CommandName, string> = {
+  ask: `Usage: bruno ask "<query>" [options]
+
+Answers one question: streams the answer to stdout, then the sources it cites; notices,
+warnings and a summary line go to stderr.
+
+Options:
+${DOCS}
+${THREAD}
+  --type TYPE        query type instead of classifying: ${QUERY_TYPES.join(" | ")}
+${HOST}
+${ENGINE}
+  --json             print the result object (JSON) instead of streaming text
+${COMMON}
+
+${ENVIRONMENT}`,
+  chat: `Usage: bruno chat [options]
+
+A conversation on one thread. On a terminal it prompts (you>, bruno>) and an empty line or
+Ctrl-D quits; with piped input it answers each line in turn, without prompts.
+
+Options:
+${DOCS}
+${THREAD}
+${HOST}
+${ENGINE}
+${COMMON}
+
+${ENVIRONMENT}`,
+  models: `Usage: bruno models [--warm [TAG]] [options]
+
+Whether the Ollama server answers, which models it has, and which models of the catalog
+are missing (with the \`ollama pull\` command for each).
+
+Options:
+  --warm [TAG]       load a model into memory now: TAG, or the SRE model of the catalog
+${HOST}
+  --json             print the report object (JSON)
+${COMMON}
+
+${ENVIRONMENT}`,
+};
 
 export interface CommonOptions {
   host?: string | undefined;
@@ -43,45 +81,103 @@ export type Command =
   | { name: "ask"; query: string; docs: string[]; thread?: string | undefined; model?: string | undefined; type?: QueryType | undefined; topK: number; options: CommonOptions }
   | { name: "chat"; docs: string[]; thread?: string | undefined; model?: string | undefined; topK: number; options: CommonOptions }
   | { name: "models"; warm: boolean; warmTag?: string | undefined; options: CommonOptions }
-  | { name: "help" };
+  /** Usage text: global, or of one command. `misuse` (no command given): on stderr, exit 2. */
+  | { name: "help"; command?: CommandName | undefined; misuse: boolean }
+  | { name: "version" };
 
-const OPTIONS = {
+const VERBOSE = { verbose: { type: "boolean", short: "v", default: false } } as const;
+const HOST_OPTION = { host: { type: "string" } } as const;
+const ENGINE_OPTIONS = { provider: { type: "string" }, "model-file": { type: "string" } } as const;
+const CONVERSATION = {
   docs: { type: "string", multiple: true },
+  "top-k": { type: "string" },
   thread: { type: "string" },
   db: { type: "string" },
   model: { type: "string" },
-  type: { type: "string" },
-  "top-k": { type: "string" },
-  host: { type: "string" },
-  provider: { type: "string" },
-  "model-file": { type: "string" },
-  json: { type: "boolean", default: false },
-  warm: { type: "boolean", default: false },
-  verbose: { type: "boolean", short: "v", default: false },
-  help: { type: "boolean", short: "h", default: false },
-} satisfies ParseArgsConfig["options"];
+} as const;
 
-function usageError(message: string): InvalidInputError {
-  return new InvalidInputError("arguments", `${message}; see \`bruno --help\``);
+/** The options each command accepts (`--help` is handled before parsing). */
+const OPTIONS = {
+  ask: { ...CONVERSATION, type: { type: "string" }, ...HOST_OPTION, ...ENGINE_OPTIONS, json: { type: "boolean", default: false }, ...VERBOSE },
+  chat: { ...CONVERSATION, ...HOST_OPTION, ...ENGINE_OPTIONS, ...VERBOSE },
+  models: { warm: { type: "boolean", default: false }, ...HOST_OPTION, json: { type: "boolean", default: false }, ...VERBOSE },
+} satisfies Record<CommandName, ParseArgsConfig["options"]>;
+
+/** A value inside a message, quoted so the quotes stay balanced whatever it contains. */
+export function quote(value: string): string {
+  return value.includes("'") ? JSON.stringify(value) : `'${value}'`;
+}
+
+function usageError(message: string, command?: CommandName): InvalidInputError {
+  return new InvalidInputError("arguments", `${message}; see \`bruno${command ? ` ${command}` : ""} --help\``);
+}
+
+function isCommand(name: string): name is CommandName {
+  return (COMMANDS as readonly string[]).includes(name);
+}
+
+/** node:util's parseArgs errors, reworded: which option, which command, where to look. */
+function parseError(cause: unknown, command: CommandName): InvalidInputError {
+  const { code, message } = cause as { code?: string; message: string };
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const option = /^Unknown option '(.+?)'(?:\. |$)/.exec(message)?.[1] ?? message;
+    return usageError(`unknown option ${quote(option)} for bruno ${command}`, command);
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    const option = /^Option '(?:-\w, )?(--[\w-]+)/.exec(message)?.[1];
+    if (option && message.includes("argument missing")) return usageError(`${option} needs a value`, command);
+    if (option && message.includes("does not take an argument")) return usageError(`${option} takes no value`, command);
+  }
+  return usageError(message.replace(/\.$/, ""), command);
+}
+
+/** True when `--help`/`-h` is among the arguments (before a `--` terminator). */
+function asksForHelp(args: readonly string[]): boolean {
+  const end = args.indexOf("--");
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
 }
 
 /** Parses `bruno <command> …` into a typed command; bad arguments are an `InvalidInputError`. */
 export function parseCommand(argv: readonly string[]): Command {
   const [name, ...rest] = argv;
-  if (name === undefined || name === "help" || name === "--help" || name === "-h") return { name: "help" };
+  if (name === undefined) return { name: "help", misuse: true };
+  if (name === "--help" || name === "-h") return { name: "help", misuse: false };
+  if (name === "--version" || name === "-V") return { name: "version" };
+  if (name === "help") {
+    const topic = rest[0];
+    if (topic === undefined) return { name: "help", misuse: false };
+    if (!isCommand(topic)) throw usageError(`unknown command ${quote(topic)}`);
+    return { name: "help", command: topic, misuse: false };
+  }
+  if (!isCommand(name)) {
+    throw usageError(name.startsWith("-") ? `unknown option ${quote(name)}` : `unknown command ${quote(name)}`);
+  }
+  if (asksForHelp(rest)) return { name: "help", command: name, misuse: false };
   let parsed;
   try {
-    parsed = parseArgs({ args: [...rest], options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: [...rest], options: OPTIONS[name], allowPositionals: true, strict: true });
   } catch (cause) {
-    throw usageError((cause as Error).message);
+    throw parseError(cause, name);
   }
-  const v = parsed.values;
-  if (v.help) return { name: "help" };
+  const v = parsed.values as {
+    docs?: string[];
+    "top-k"?: string;
+    thread?: string;
+    db?: string;
+    model?: string;
+    type?: string;
+    host?: string;
+    provider?: string;
+    "model-file"?: string;
+    json?: boolean;
+    warm?: boolean;
+    verbose?: boolean;
+  };
   const provider = v.provider?.toLowerCase();
   if (provider !== undefined && !(PROVIDERS as readonly string[]).includes(provider)) {
-    throw usageError(`--provider must be one of ${PROVIDERS.join(", ")}, not '${v.provider}'`);
+    throw usageError(`--provider must be one of ${PROVIDERS.join(", ")}, not ${quote(v.provider as string)}`, name);
   }
-  if (v["model-file"] !== undefined && v["model-file"].trim() === "") throw usageError("--model-file needs the path of a .gguf file");
+  if (v["model-file"] !== undefined && v["model-file"].trim() === "") throw usageError("--model-file needs the path of a .gguf file", name);
   const options: CommonOptions = {
     host: v.host,
     db: v.db,
@@ -91,25 +187,23 @@ export function parseCommand(argv: readonly string[]): Command {
     json: v.json ?? false,
   };
   const topK = v["top-k"] === undefined ? 5 : Number(v["top-k"]);
-  if (!Number.isInteger(topK) || topK < 1 || topK > 50) throw usageError(`--top-k must be a whole number from 1 to 50, not '${v["top-k"]}'`);
+  if (!Number.isInteger(topK) || topK < 1 || topK > 50) throw usageError(`--top-k must be a whole number from 1 to 50, not ${quote(v["top-k"] ?? "")}`, name);
   const type = v.type;
   if (type !== undefined && !(QUERY_TYPES as readonly string[]).includes(type)) {
-    throw usageError(`--type must be one of ${QUERY_TYPES.join(", ")}, not '${type}'`);
+    throw usageError(`--type must be one of ${QUERY_TYPES.join(", ")}, not ${quote(type)}`, name);
   }
   switch (name) {
     case "ask": {
       if (parsed.positionals.length === 0) throw new InvalidInputError("query", "no query given: bruno ask \"<your question>\"");
-      if (parsed.positionals.length > 1) throw usageError(`ask takes one quoted query, got ${parsed.positionals.length} words; quote the question`);
+      if (parsed.positionals.length > 1) throw usageError(`ask takes one quoted query, got ${parsed.positionals.length} words; quote the question`, name);
       const query = parsed.positionals[0] as string;
       return { name: "ask", query, docs: v.docs ?? [], thread: v.thread, model: v.model, type: type as QueryType | undefined, topK, options };
     }
     case "chat":
-      if (parsed.positionals.length > 0) throw usageError("chat takes no query; type questions at its prompt");
+      if (parsed.positionals.length > 0) throw usageError("chat takes no query; type questions at its prompt or pipe them in", name);
       return { name: "chat", docs: v.docs ?? [], thread: v.thread, model: v.model, topK, options };
     case "models":
-      if (parsed.positionals.length > (v.warm ? 1 : 0)) throw usageError("models takes no arguments except a tag after --warm");
+      if (parsed.positionals.length > (v.warm ? 1 : 0)) throw usageError("models takes no arguments except a tag after --warm", name);
       return { name: "models", warm: v.warm ?? false, warmTag: parsed.positionals[0], options };
-    default:
-      throw usageError(`unknown command '${name}'`);
   }
 }

@@ -1,7 +1,6 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, extname, join, relative } from "node:path";
-import { DocumentsError } from "../domain/errors.js";
-import type { ContextDocument } from "../domain/index.js";
+import { DocumentsError, type ContextDocument } from "../app/index.js";
 
 /** File types `--docs` reads. */
 export const DOCUMENT_EXTENSIONS = new Set([".md", ".markdown", ".txt", ".rst", ".adoc"]);

@@ -1,5 +1,4 @@
-import type { BrunoErrorCode } from "../domain/errors.js";
-import type { ContextDocument, GenerationResult } from "../domain/index.js";
+import type { BrunoErrorCode, ContextDocument, GenerationResult } from "../app/index.js";
 
 /** Process exit codes of the CLI, by error code. */
 export function exitCodeFor(code: BrunoErrorCode | "UNKNOWN"): number {

@@ -76,13 +76,26 @@ export interface CliLoggerSettings {
 }
 
 /**
+ * pino-pretty when it is installed (a development dependency: an installed package does not
+ * bring it), else undefined. Loaded only when asked for: it takes a few hundred milliseconds.
+ */
+function loadPinoPretty(): typeof PinoPretty | undefined {
+  try {
+    return createRequire(import.meta.url)("pino-pretty") as typeof PinoPretty;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND") return undefined;
+    throw error;
+  }
+}
+
+/**
  * The CLI's logger, always on stderr so stdout stays the answer: pretty, colored lines when
- * stderr is a terminal, JSON lines otherwise (pipes, files, log collectors).
+ * `pretty` is asked for (stderr is a terminal) and pino-pretty is installed, JSON lines
+ * otherwise (pipes, files, log collectors, installs without pino-pretty).
  */
 export function createCliLogger(settings: CliLoggerSettings): Logger {
-  if (!settings.pretty) return createTelemetryLogger({ level: settings.level });
-  // Loaded only for a terminal: it takes a few hundred milliseconds to load.
-  const pinoPretty = createRequire(import.meta.url)("pino-pretty") as typeof PinoPretty;
+  const pinoPretty = settings.pretty ? loadPinoPretty() : undefined;
+  if (!pinoPretty) return createTelemetryLogger({ level: settings.level });
   const stream = pinoPretty({ destination: STDERR, sync: true, colorize: settings.colorize ?? true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,component" });
   return pino(loggerOptions(settings.level), stream);
 }

@@ -2,7 +2,8 @@ import { stat } from "node:fs/promises";
 import { ModelNotFoundError } from "../../domain/errors.js";
 import type { ModelCatalog } from "../../domain/catalog.js";
 import type { InstalledModel, ModelDetails, ModelServer } from "../ports.js";
-import { nodeLlamaCpp, type EmbeddedEngine } from "./engine.js";
+import type { EmbeddedEngine } from "./engine.js";
+import { nodeLlamaCpp } from "./loader.js";
 import { requireModelFile, type EmbeddedModelFiles } from "./files.js";
 import { isUsableModelFile } from "./modelFile.js";
 

@@ -7,7 +7,8 @@ import type { ChatHistoryItem, LlamaChatResponse } from "node-llama-cpp";
 import { ContextOverflowError, GenerationError, isBrunoError } from "../../domain/errors.js";
 import type { ChatModelFactory } from "../ports.js";
 import { messageText } from "../../tools/usage.js";
-import { nodeLlamaCpp, type EmbeddedEngine } from "./engine.js";
+import type { EmbeddedEngine } from "./engine.js";
+import { nodeLlamaCpp } from "./loader.js";
 import { requireModelFile, type EmbeddedModelFiles } from "./files.js";
 
 /** Tokens the repeat penalty looks back over, as Ollama's `repeat_last_n` default. */

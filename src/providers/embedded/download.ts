@@ -2,7 +2,8 @@ import { mkdir, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { ModelFileError } from "../../domain/errors.js";
-import { abortable, nodeLlamaCpp } from "./engine.js";
+import { abortable } from "./engine.js";
+import { nodeLlamaCpp } from "./loader.js";
 import { checkModelFile, expandPath, isModelUri, isUsableModelFile } from "./modelFile.js";
 
 /**

@@ -1,5 +1,6 @@
 import type { ChatWrapper, Llama, LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
 import { ModelFileError } from "../../domain/errors.js";
+import { nodeLlamaCpp } from "./loader.js";
 import type { Logger } from "pino";
 import { checkModelFile, MODEL_FILE_HINT } from "./modelFile.js";
 
@@ -60,18 +61,10 @@ interface LoadedModel {
   waiters: Waiter[];
 }
 
-type NodeLlamaCpp = typeof import("node-llama-cpp");
-
-let moduleLoad: Promise<NodeLlamaCpp> | undefined;
 let llamaLoad: Promise<Llama> | undefined;
 let logSink: Logger | undefined;
 const engines = new Set<EmbeddedEngine>();
 
-/** node-llama-cpp, imported on first use: its import alone takes seconds, and Ollama users never need it. */
-export function nodeLlamaCpp(): Promise<NodeLlamaCpp> {
-  moduleLoad ??= import("node-llama-cpp");
-  return moduleLoad;
-}
 
 /** The process's one llama.cpp binding: prebuilt CPU binary, never a build or a download. */
 function sharedLlama(): Promise<Llama> {

@@ -9,6 +9,7 @@ export {
   type EmbeddedEngineOptions,
   type SequenceLease,
 } from "./engine.js";
+export { EMBEDDED_ENGINE_INSTALL, EmbeddedEngineMissingError } from "./loader.js";
 export { createEmbeddedAdmin, type EmbeddedAdminOptions } from "./admin.js";
 export { DEFAULT_EMBEDDED_MODEL_URI, cachedModelPath, defaultModelCacheDir, ensureModelFile, type EnsureModelOptions, type ProgressOutput } from "./download.js";
 export { createEmbeddedModelFiles, embeddedModelFilesFor, type EmbeddedModelFiles } from "./files.js";

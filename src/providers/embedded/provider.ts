@@ -7,6 +7,7 @@ import { createEmbeddedChatModelFactory } from "./chatLlamaCpp.js";
 import { DEFAULT_EMBEDDED_MODEL_URI, ensureModelFile, type ProgressOutput } from "./download.js";
 import { sharedEmbeddedEngine, type EmbeddedEngine } from "./engine.js";
 import { embeddedModelFilesFor } from "./files.js";
+import { nodeLlamaCpp } from "./loader.js";
 import { checkModelFile, isModelUri, isUsableModelFile } from "./modelFile.js";
 
 /** The engine that answers: an Ollama server, or llama.cpp in this process. */
@@ -92,9 +93,12 @@ export interface PrepareOptions {
  * Makes the embedded engine's model files available before a run: checks `BRUNO_MODEL_PATH`;
  * else fetches the catalog's `gguf` entries (downloading URIs once into the cache); else
  * downloads the default model (`DEFAULT_EMBEDDED_MODEL_URI`). Throws `ModelFileError` naming the
- * file and what to do, e.g. when offline.
+ * file and what to do, e.g. when offline, and `EmbeddedEngineMissingError` when node-llama-cpp
+ * is not installed.
  */
 export async function prepareEmbeddedModel(config: BrunoConfig, options: PrepareOptions = {}): Promise<PreparedEmbeddedModel> {
+  // The engine itself first: without node-llama-cpp nothing else is worth checking or downloading.
+  await nodeLlamaCpp();
   const ensure = { cacheDir: config.embedded.cacheDir, hfEndpoint: config.embedded.hfEndpoint, progress: options.progress, signal: options.signal };
   if (config.embedded.modelPath) {
     const file = await checkModelFile(config.embedded.modelPath);
