@@ -144,6 +144,11 @@ export class Resilience {
         options.onEvent,
       );
     });
+    // The model's circuit changes under this call: the caller hears of it too (its stream, its CLI line).
+    const circuitListener = (event: ResilienceEvent) => {
+      if (event.type === "circuit" && event.host === host && event.model === model) options.onEvent?.(event);
+    };
+    if (options.onEvent) this.listeners.add(circuitListener);
     try {
       return await policy.execute(({ signal: attemptSignal }) => this.once(options, attemptSignal, fn), signal);
     } catch (error) {
@@ -153,6 +158,7 @@ export class Resilience {
       throw error;
     } finally {
       listener.dispose();
+      this.listeners.delete(circuitListener);
     }
   }
 
