@@ -28,7 +28,7 @@ const rule = (retry: boolean, circuit: boolean, then: OnExhausted, why: string):
 export const FAILURE_POLICY: Readonly<Record<FailureKind, FailureRule>> = {
   SERVER_UNREACHABLE: rule(true, true, "end-turn", "every model of the chain lives on that server"),
   SERVER_ERROR: rule(true, true, "next-model", "a 5xx or a broken stream may be this model's fault"),
-  SERVER_BUSY: rule(true, true, "next-model", "the server's own queue was full"),
+  SERVER_BUSY: rule(true, true, "end-turn", "the server said it is saturated, and every model of the chain lives on it"),
   SERVER_BUSY_QUEUE: rule(false, false, "end-turn", "this process's queue for the server is full: waiting more only adds load"),
   TIMEOUT_FIRST_TOKEN: rule(true, true, "next-model", "a cold or overloaded model; a smaller one may answer"),
   TIMEOUT_STALL: rule(true, true, "next-model", "the stream stalled; a smaller one may answer"),

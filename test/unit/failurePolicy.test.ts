@@ -35,6 +35,11 @@ describe("the failure policy table", () => {
     expect(failureKind(new ServerError("SERVER_BUSY", "503"))).toBe("SERVER_BUSY");
   });
 
+  it("a server that says it is saturated is retried after a backoff, then ends the turn instead of spraying the other models", () => {
+    const busy = new ServerError("SERVER_BUSY", "maximum pending requests exceeded");
+    expect([isRetryable(busy), handsOver(busy)]).toEqual([true, false]);
+  });
+
   it("the turn's deadline ends the turn at once; an attempt's deadline is retried and hands over", () => {
     const turn = new TimeoutError("TIMEOUT_TOTAL", "turn", { scope: "turn" });
     const attempt = new TimeoutError("TIMEOUT_TOTAL", "attempt");
