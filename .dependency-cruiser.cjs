@@ -56,11 +56,9 @@ module.exports = {
       to: { path: "^src/(nodes|graph|app)/" },
     },
     {
-      // Severity "warn" until src/cli stops reaching into internals (config, domain, graph, nodes, tools,
-      // telemetry, providers); switch it to "error" then. The warnings are printed by every `npm run lint:deps`.
       name: "cli-only-public-entry-and-app",
       comment: "src/cli is a client of the package: it may import only src/index.ts, src/app/** and its own folder.",
-      severity: "warn",
+      severity: "error",
       from: { path: "^src/cli/" },
       to: { path: "^src/", pathNot: ["^src/index\\.ts$", "^src/app/", "^src/cli/"] },
     },
