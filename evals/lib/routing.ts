@@ -33,7 +33,10 @@ export interface RoutingVariant {
 }
 
 /** The production classifier comes last: its outcomes are the ones scored in full. */
-export const ROUTING_VARIANTS: readonly RoutingVariant[] = [{ name: "rules (production)", options: {} }];
+export const ROUTING_VARIANTS: readonly RoutingVariant[] = [
+  { name: "rules alone", options: { learned: false } },
+  { name: "rules + learned model (production)", options: {} },
+];
 
 export interface PartOutcome extends RoutingOutcome {
   part: RoutingPart;
@@ -253,7 +256,7 @@ export async function runRoutingEval(gates: RoutingGates, deps: RoutingEvalDeps)
   const run = runRoutingParts(items);
   if (deps.langsmithNote) deps.stderr.write(deps.langsmithNote);
   const facts: RunFacts = {
-    mode: "deterministic rules (no model call)",
+    mode: "deterministic: rules, and a naive-Bayes model trained at build time on the development part when the rules are unsure (no model call)",
     notes: ["the held-out part was written before the rules were tuned and is never read by tuning or training (evals/datasets/README.md)"],
   };
   const markdown = routingPartsMarkdown(run, facts);

@@ -1,4 +1,6 @@
 import { QUERY_TYPES, traitsOf, type Complexity, type QueryType } from "../domain/index.js";
+import weightsFile from "./routing/naiveBayesWeights.json" with { type: "json" };
+import { NaiveBayesModel, NaiveBayesWeights, routingFeatures } from "./routing/naiveBayes.js";
 import {
   CODE_REQUEST_SIGNALS,
   COMPLEX_COMPONENT_COUNT,
@@ -11,6 +13,7 @@ import {
   COMPONENTS,
   DEFAULT_QUERY_TYPE,
   FEATURE_PATTERNS,
+  LEARNED_GATE,
   PRIORITY_RULES,
   SIGNALS,
   SYMPTOM_PATTERN,
@@ -26,8 +29,19 @@ export interface Classification {
   requiresCode: boolean;
   /** Score per type, for explanations and evals. */
   scores: Record<QueryType, number>;
-  /** Labels of the signals that fired for the winning type. */
+  /** Labels of the signals that fired for the winning type (or why the learned model decided). */
   matched: string[];
+  /** Who picked the type: an upstream classification, the rules, or the learned model when the rules were unsure. */
+  decidedBy: "upstream" | "rules" | "model";
+}
+
+/** The rules' verdict on a query's type. */
+export interface RulesVerdict {
+  queryType: QueryType;
+  scores: Record<QueryType, number>;
+  matched: string[];
+  /** How far the winner is ahead of the runner-up; Infinity when a structural priority rule decided. */
+  margin: number;
 }
 
 function score(signals: readonly Signal[], text: string): { total: number; labels: string[] } {
@@ -141,7 +155,7 @@ export function isCodeType(type: QueryType): boolean {
  * pasted error artifact), then the highest total signal score; `DEFAULT_QUERY_TYPE` when
  * nothing fires.
  */
-export function classifyType(query: string, table: SignalTable = SIGNALS): { queryType: QueryType; scores: Record<QueryType, number>; matched: string[] } {
+export function classifyType(query: string, table: SignalTable = SIGNALS, features: Record<Feature, boolean> = detectFeatures(query)): RulesVerdict {
   const scores = {} as Record<QueryType, number>;
   const labels = {} as Record<QueryType, string[]>;
   for (const type of QUERY_TYPES) {
@@ -150,11 +164,10 @@ export function classifyType(query: string, table: SignalTable = SIGNALS): { que
     labels[type] = r.labels;
   }
 
-  const features = detectFeatures(query);
   const priority = PRIORITY_RULES.find((rule) => rule.all.every((f) => features[f]) && !rule.none.some((f) => features[f]));
   if (priority) {
     scores[priority.type] += priority.weight;
-    return { queryType: priority.type, scores, matched: [priority.label, ...labels[priority.type]] };
+    return { queryType: priority.type, scores, matched: [priority.label, ...labels[priority.type]], margin: Number.POSITIVE_INFINITY };
   }
 
   let best: QueryType = DEFAULT_QUERY_TYPE;
@@ -165,7 +178,36 @@ export function classifyType(query: string, table: SignalTable = SIGNALS): { que
       bestScore = scores[type];
     }
   }
-  return { queryType: best, scores, matched: bestScore > 0 ? labels[best] : [] };
+  const runnerUp = Math.max(0, ...QUERY_TYPES.filter((t) => t !== best).map((t) => scores[t]));
+  return { queryType: best, scores, matched: bestScore > 0 ? labels[best] : [], margin: bestScore - runnerUp };
+}
+
+let model: NaiveBayesModel | undefined;
+
+/** The learned component, built from the committed weights file on first use. */
+export function routingModel(): NaiveBayesModel {
+  if (!model) {
+    const parsed = NaiveBayesWeights.safeParse(weightsFile);
+    if (!parsed.success) throw new Error(`src/tools/routing/naiveBayesWeights.json is not a valid weights file (${parsed.error.issues[0]?.message ?? "invalid"}); regenerate it with npm run train:routing`);
+    model = new NaiveBayesModel(parsed.data);
+  }
+  return model;
+}
+
+/**
+ * The query type: the rules' verdict, unless the rules are unsure (no priority rule fired and
+ * the two best scores are less than `LEARNED_GATE.margin` apart) and the learned model is at
+ * least `LEARNED_GATE.minPosterior` sure of another type.
+ */
+export function decideType(query: string, options: ClassifyOptions = {}): RulesVerdict & { decidedBy: "rules" | "model" } {
+  const features = detectFeatures(query);
+  const rules = classifyType(query, SIGNALS, features);
+  if (options.learned === false || rules.margin >= LEARNED_GATE.margin) return { ...rules, decidedBy: "rules" };
+  const prediction = routingModel().predict(routingFeatures(query, features));
+  const confidence = prediction.posterior[prediction.queryType];
+  if (prediction.queryType === rules.queryType || confidence < LEARNED_GATE.minPosterior) return { ...rules, decidedBy: "rules" };
+  const label = `learned model, ${Math.round(confidence * 100)}% sure (rules' margin ${rules.margin.toFixed(1)} < ${LEARNED_GATE.margin})`;
+  return { ...rules, queryType: prediction.queryType, matched: [label], decidedBy: "model" };
 }
 
 /** simple | complex from length, pasted lines, several components or items, and multi-part wording. */
@@ -195,8 +237,8 @@ export interface ClassifyOptions {
  * Classifies a query with deterministic rules (no model call). An upstream `queryType`
  * wins over the rules; complexity and requiresCode are still derived from the text.
  */
-export function classifyQuery(query: string, upstreamType?: QueryType, _options: ClassifyOptions = {}): Classification {
-  const typed = classifyType(query);
+export function classifyQuery(query: string, upstreamType?: QueryType, options: ClassifyOptions = {}): Classification {
+  const typed = decideType(query, options);
   const queryType = upstreamType ?? typed.queryType;
   return {
     queryType,
@@ -204,5 +246,6 @@ export function classifyQuery(query: string, upstreamType?: QueryType, _options:
     requiresCode: classifyRequiresCode(query, queryType),
     scores: typed.scores,
     matched: upstreamType ? ["upstream classification"] : typed.matched,
+    decidedBy: upstreamType ? "upstream" : typed.decidedBy,
   };
 }

@@ -1,4 +1,4 @@
-import type { Signal } from "../classifierRules.js";
+import type { Signal } from "./signal.js";
 import { ARTIFACT, CODE_NOUNS, SYMPTOM_WORDS } from "./vocabulary.js";
 
 /**
