@@ -16,9 +16,6 @@
 /** The layers in order, lowest first. "index" is the single file src/index.ts. */
 const LAYERS = ["domain", "config", "tools", "runtime", "providers", "telemetry", "prompts", "nodes", "graph", "app", "index", "cli"];
 
-/** The one cycle known today: a warning (its own rule below) instead of an error until it is broken. */
-const KNOWN_CYCLE = "^src/tools/(classifierRules|routing/complexityRules)\\.ts$";
-
 /** Path pattern of one layer. */
 const layerPath = (layer) => (layer === "index" ? "^src/index\\.ts$" : `^src/${layer}/`);
 
@@ -81,18 +78,7 @@ module.exports = {
       comment: "This import closes a cycle. Break it by moving the shared part into a module both sides import.",
       severity: "error",
       from: { path: "^src/" },
-      // Every cycle except one made only of the known pair below (which has its own rule).
-      to: { circular: true, via: { pathNot: KNOWN_CYCLE } },
-    },
-    {
-      // Severity "warn" until the classifier's `Signal` type moves out of classifierRules.ts into a module that
-      // both files import (the cycle is type-only: complexityRules.ts imports `Signal`, classifierRules.ts
-      // re-exports complexityRules.ts); switch it to "error" then, or drop it and KNOWN_CYCLE.
-      name: "no-circular-classifier-rules",
-      comment: "classifierRules.ts and routing/complexityRules.ts import each other; move the shared type into a module both import.",
-      severity: "warn",
-      from: { path: KNOWN_CYCLE },
-      to: { circular: true, viaOnly: { path: KNOWN_CYCLE } },
+      to: { circular: true },
     },
     {
       name: "src-not-to-test-evals-bench",
