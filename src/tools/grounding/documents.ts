@@ -1,40 +1,37 @@
-/** Documents prepared for scoring: segments, word stems, command templates, and where a specific occurs. */
+/**
+ * Documents prepared for scoring, once per answer: sentence segments and their word keys, the
+ * word tokens in order (to find a composite specific whole), the quantities with the words of
+ * their clause (to check a number's role), and command templates with placeholders.
+ */
 import { ABBREVIATIONS } from "./sentences.js";
-import { NUMBER, type SpecificKind } from "./specifics.js";
-import { contentStems } from "./words.js";
-
-interface Segment {
-  start: number;
-  end: number;
-  stems: Set<string>;
-  lower: string;
-}
-
-/** A document prepared once per answer: lower-cased text, word stems, and its sentence segments. */
-export interface DocumentIndex {
-  content: string;
-  lower: string;
-  /** Lower case, whitespace collapsed, thousands separators dropped. */
-  flat: string;
-  stems: Set<string>;
-  segments: Segment[];
-  /** Commands of the document with placeholders (`$POD`, `<pod>`, `{{pod}}`), as patterns. */
-  templates: RegExp[];
-}
+import { bindQuantities, boundQuantities, findQuantities, type BoundQuantity, type Quantity } from "./numbers.js";
+import { keyOf } from "./words.js";
 
 const BLOCK_START = /^\s*(?:[-*+]\s|\d{1,3}[.)]\s|#{1,6}\s|\||```|~~~|>)/;
 
-/** Paragraph pieces of a document: hard-wrapped lines are joined; list items, headings and table rows stand alone. */
+/**
+ * Paragraph pieces of a document: hard-wrapped lines are joined; list items, headings, table
+ * rows and every line of a fenced code block stand alone.
+ */
 function documentBlocks(content: string): Array<[number, number]> {
   const blocks: Array<[number, number]> = [];
   let offset = 0;
   let current: [number, number] | undefined;
   // Lines of code blocks and tables never join the next line.
   let standalone = false;
+  let fence = false;
   for (const line of content.split("\n")) {
     const start = offset;
     const end = offset + line.length;
     offset = end + 1;
+    const isFence = /^\s*(```|~~~)/.test(line);
+    if (isFence) fence = !fence;
+    if (fence || isFence) {
+      if (current) blocks.push(current);
+      current = undefined;
+      if (!isFence && line.trim() !== "") blocks.push([start, end]);
+      continue;
+    }
     if (line.trim() === "") {
       if (current) blocks.push(current);
       current = undefined;
@@ -58,7 +55,9 @@ function documentSegments(content: string): Array<[number, number]> {
     const block = content.slice(blockStart, blockEnd);
     let begin = 0;
     for (const m of block.matchAll(/[.!?](?=\s+[A-Z0-9`"'(\[])/g)) {
-      const word = /([A-Za-z.]+)$/.exec(block.slice(begin, m.index))?.[1]?.toLowerCase() ?? "";
+      let w = m.index;
+      while (w > begin && /[A-Za-z.]/.test(block[w - 1] ?? "")) w--;
+      const word = block.slice(w, m.index).toLowerCase();
       if (ABBREVIATIONS.has(word)) continue;
       out.push([blockStart + begin, blockStart + m.index + 1]);
       begin = m.index + 1;
@@ -73,8 +72,10 @@ function documentSegments(content: string): Array<[number, number]> {
     .filter(([s, e]) => e > s);
 }
 
+/** Lower case, whitespace collapsed, thousands separators dropped. */
 export function flatten(text: string): string {
-  return text.toLowerCase().replace(/\s+/g, " ").replace(/(\d),(?=\d{3}\b)/g, "$1");
+  const out = text.toLowerCase().replace(/\s+/g, " ");
+  return /\d,\d{3}/.test(out) ? out.replace(/(\d),(?=\d{3}\b)/g, "$1") : out;
 }
 
 /** Placeholders in flattened (lower-case) runbook commands: `$pod`, `${pod}`, `<pod>`, `{{ .pod }}`. */
@@ -86,6 +87,7 @@ function commandTemplates(content: string): RegExp[] {
   const seen = new Set<string>();
   const candidates = [...content.matchAll(/`([^`\n]+)`/g)].map((m) => m[1] ?? "").concat(content.split("\n"));
   for (const raw of candidates) {
+    if (!/[$<{]/.test(raw)) continue;
     const text = flatten(raw.replace(/^\s*(?:[-*+$#]\s+)/, "").trim());
     if (text.length > 300) continue;
     const parts = text.split(PLACEHOLDER);
@@ -98,6 +100,76 @@ function commandTemplates(content: string): RegExp[] {
   return out;
 }
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** A sentence-sized piece of a document. */
+export interface Segment {
+  start: number;
+  end: number;
+}
+
+/** A quantity of the document, with the segment it is in (-1: the title). */
+export interface DocumentQuantity extends BoundQuantity {
+  segment: number;
+}
+
+/** The document's quantities and how many of their clauses contain each word key. */
+export interface DocumentQuantities {
+  list: DocumentQuantity[];
+  /** Rarer words are stronger evidence of a number's role. */
+  clauseFrequency: Map<string, number>;
+}
+
+/**
+ * A document prepared once per answer for scoring its citations. The parts that only some
+ * claims need (quantities, the flattened text, token positions, templates) are built on first use.
+ */
+export interface DocumentIndex {
+  content: string;
+  lower: string;
+  /** Word keys of the title and the content. */
+  stems: Set<string>;
+  segments: Segment[];
+  /** Segments holding each word key (the title's keys are in `stems` only). */
+  keySegments: Map<string, number[]>;
+  /** Word tokens (letters and digits) of the title and the content, in order, and the segment of each (-1 title, -2 none). */
+  tokens: string[];
+  tokenSegment: number[];
+  /** Where each token occurs. */
+  tokenPositions(): Map<string, number[]>;
+  /** Title and content: lower case, whitespace collapsed, thousands separators dropped. */
+  flat(): string;
+  quantities(): DocumentQuantities;
+  /** Flattened title and headings: specifics there name the document's subject. */
+  headings(): string;
+  /** Commands of the document with placeholders (`$POD`, `<pod>`, `{{pod}}`), as patterns. */
+  templates(): RegExp[];
+}
+
+const WORD = /[\p{L}\p{N}]+/gu;
+
+function documentQuantities(lower: string, title: string, ranges: ReadonlyArray<[number, number]>): DocumentQuantities {
+  const spaced = lower.replace(/\n/g, " ");
+  const list: DocumentQuantity[] = title ? boundQuantities(title).map((q) => ({ ...q, segment: -1 })) : [];
+  const found = findQuantities(spaced);
+  let k = 0;
+  for (let i = 0; i < ranges.length && k < found.length; i++) {
+    const [start, end] = ranges[i] ?? [0, 0];
+    const mine: Quantity[] = [];
+    while (k < found.length && (found[k]?.start ?? 0) < end) {
+      const q = found[k++];
+      if (q && q.start >= start) mine.push({ ...q, start: q.start - start, end: q.end - start });
+    }
+    if (mine.length === 0) continue;
+    for (const q of bindQuantities(spaced.slice(start, end), mine)) list.push({ ...q, start: q.start + start, end: q.end + start, segment: i });
+  }
+  const clauseFrequency = new Map<string, number>();
+  for (const q of list) for (const key of q.context) clauseFrequency.set(key, (clauseFrequency.get(key) ?? 0) + 1);
+  return { list, clauseFrequency };
+}
+
 /**
  * Prepares a document for repeated scoring. The title counts as part of the document for
  * specifics and words (a runbook titled "KubeHpaMaxedOut" supports the alert's name), but
@@ -105,62 +177,99 @@ function commandTemplates(content: string): RegExp[] {
  */
 export function indexDocument(content: string, title?: string): DocumentIndex {
   const lower = content.toLowerCase();
-  const whole = title ? `${title}\n${content}` : content;
-  const segments = documentSegments(content).map(([start, end]) => {
-    const text = content.slice(start, end);
-    return { start, end, stems: new Set(contentStems(text)), lower: flatten(text) };
-  });
-  return { content, lower, flat: flatten(whole), stems: new Set(contentStems(whole)), segments, templates: commandTemplates(content) };
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-const patternCache = new Map<string, RegExp>();
-
-/** A compiled pattern, reused across calls (bounded, so a long-running process does not grow it forever). */
-function cached(source: string): RegExp {
-  let re = patternCache.get(source);
-  if (!re) {
-    if (patternCache.size > 5000) patternCache.clear();
-    re = new RegExp(source);
-    patternCache.set(source, re);
+  const titleLower = (title ?? "").toLowerCase();
+  const ranges = documentSegments(content);
+  const keySegments = new Map<string, number[]>();
+  const stems = new Set<string>();
+  const tokens: string[] = [];
+  const tokenSegment: number[] = [];
+  for (const m of titleLower.matchAll(WORD)) {
+    tokens.push(m[0]);
+    tokenSegment.push(-1);
+    const key = keyOf(m[0]);
+    if (key !== undefined) stems.add(key);
   }
-  return re;
+  // One pass over the content: each word goes to the segment it is in (-2: between segments, e.g. a fence line).
+  let seg = 0;
+  for (const m of lower.matchAll(WORD)) {
+    const at = m.index;
+    while (seg < ranges.length && (ranges[seg] as [number, number])[1] <= at) seg++;
+    const inside = seg < ranges.length && (ranges[seg] as [number, number])[0] <= at;
+    const segment = inside ? seg : -2;
+    tokens.push(m[0]);
+    tokenSegment.push(segment);
+    const key = keyOf(m[0]);
+    if (key === undefined || segment < 0) continue;
+    const list = keySegments.get(key);
+    if (!list) keySegments.set(key, [segment]);
+    else if (list[list.length - 1] !== segment) list.push(segment);
+  }
+  for (const key of keySegments.keys()) stems.add(key);
+  let positions: Map<string, number[]> | undefined;
+  let flat: string | undefined;
+  let quantities: DocumentQuantities | undefined;
+  let headings: string | undefined;
+  let templates: RegExp[] | undefined;
+  return {
+    content,
+    lower,
+    stems,
+    segments: ranges.map(([start, end]) => ({ start, end })),
+    keySegments,
+    tokens,
+    tokenSegment,
+    tokenPositions: () => {
+      if (!positions) {
+        const map = new Map<string, number[]>();
+        tokens.forEach((t, i) => {
+          const list = map.get(t);
+          if (list) list.push(i);
+          else map.set(t, [i]);
+        });
+        positions = map;
+      }
+      return positions;
+    },
+    flat: () => (flat ??= flatten(title ? `${title}\n${content}` : content)),
+    quantities: () => (quantities ??= documentQuantities(lower, titleLower, ranges)),
+    headings: () => (headings ??= flatten([title ?? "", ...content.split("\n").filter((l) => /^\s{0,3}#{1,6}\s/.test(l))].join("\n"))),
+    templates: () => (templates ??= commandTemplates(content)),
+  };
 }
 
-function containsBounded(haystack: string, needle: string): boolean {
-  if (needle === "" || !haystack.includes(needle)) return false;
+/** Word tokens of a specific, lower case. */
+export function wordTokens(text: string): string[] {
+  return [...text.toLowerCase().matchAll(WORD)].map((m) => m[0]);
+}
+
+/** Token offsets where `needle` occurs as a run of consecutive tokens of the document. */
+export function tokenRuns(doc: DocumentIndex, needle: readonly string[]): number[] {
+  const first = needle[0];
+  if (first === undefined) return [];
+  const out: number[] = [];
+  for (const p of doc.tokenPositions().get(first) ?? []) {
+    let ok = true;
+    for (let i = 1; i < needle.length; i++) {
+      if (doc.tokens[p + i] !== needle[i]) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) out.push(p);
+  }
+  return out;
+}
+
+/** True when `needle` occurs in `haystack` with no letter or digit glued to either end. */
+export function containsBounded(haystack: string, needle: string): boolean {
+  if (needle === "") return false;
   const startWord = /^[a-z0-9_]/.test(needle);
   const endWord = /[a-z0-9_]$/.test(needle);
-  return cached(`${startWord ? "(?<![a-z0-9_])" : ""}${escapeRegExp(needle)}${endWord ? "(?![a-z0-9_])" : ""}`).test(haystack);
-}
-
-function containsNumber(haystack: string, token: string): boolean {
-  const numeric = /^[-+]?[\d,]*\d(?:\.\d+)?/.exec(token)?.[0]?.replace(/^[-+]/, "").replace(/,/g, "") ?? "";
-  if (numeric === "" || !haystack.includes(numeric)) return false;
-  return cached(`(?<![\\d.])${escapeRegExp(numeric)}(?![\\d]|\\.\\d)`).test(haystack);
-}
-
-/**
- * How much of a specific the text contains: 1 when all of it (or when it fills in a command
- * template of the document), otherwise the share of its parts found (parts the question
- * contains count as found).
- */
-export function presenceOf(kind: SpecificKind, needle: string, flatText: string, templates: readonly RegExp[], exempt: ReadonlySet<string>): number {
-  if (kind === "number") return containsBounded(flatText, needle) || containsNumber(flatText, needle) ? 1 : 0;
-  if (containsBounded(flatText, needle) || (kind !== "identifier" && flatText.includes(needle))) return 1;
-  if (kind === "code" && templates.some((t) => t.test(needle))) return 1;
-  const parts = needle.split(/[\s/=:,]+/).filter((p) => p.length >= 2);
-  if (parts.length < 2) return 0;
-  let found = 0;
-  let numberMissing = false;
-  for (const p of parts) {
-    const numeric = NUMBER.test(p);
-    if (exempt.has(p) || (numeric ? containsNumber(flatText, p) : containsBounded(flatText, p))) found += 1;
-    else if (numeric) numberMissing = true;
+  for (let i = haystack.indexOf(needle); i >= 0; i = haystack.indexOf(needle, i + 1)) {
+    if (startWord && i > 0 && /[a-z0-9_]/.test(haystack[i - 1] ?? "")) continue;
+    const after = haystack[i + needle.length];
+    if (endWord && after !== undefined && /[a-z0-9_]/.test(after)) continue;
+    return true;
   }
-  // A command or setting with a number the source does not have is a different command.
-  return numberMissing ? Math.min(0.5, found / parts.length) : found / parts.length;
+  return false;
 }

@@ -1,8 +1,8 @@
 /** How well one document supports one sentence: word overlap, specifics, and the best-matching span. */
 import type { Quote } from "../../domain/index.js";
 import { MAX_QUOTE_CHARS } from "./constants.js";
-import { flatten, presenceOf, type DocumentIndex } from "./documents.js";
-import { extractSpecifics } from "./specifics.js";
+import type { DocumentIndex } from "./documents.js";
+import { checkSpecifics } from "./presence.js";
 import { contentStems } from "./words.js";
 
 /** How well one document supports one sentence. */
@@ -27,11 +27,6 @@ const EXTRA_SEGMENT_PENALTY = 0.05;
 const MAX_WINDOW_SEGMENTS = 3;
 const CANDIDATES_KEPT = 3;
 
-function recall(stems: readonly string[], has: (s: string) => boolean): number {
-  if (stems.length === 0) return 1;
-  return stems.filter(has).length / stems.length;
-}
-
 function cutQuote(content: string, start: number, end: number): Quote {
   let stop = end;
   if (stop - start > MAX_QUOTE_CHARS) {
@@ -52,78 +47,93 @@ export function combineSupport(lexical: number, specifics: number, hasSpecifics:
   return Math.round(Math.min(1, Math.max(0, value)) * 1000) / 1000;
 }
 
+/** Word keys (at most this many) tracked per segment when looking for the best span. */
+const MASK_BITS = 30;
+
+function popcount(x: number): number {
+  let n = x - ((x >>> 1) & 0x55555555);
+  n = (n & 0x33333333) + ((n >>> 2) & 0x33333333);
+  return (((n + (n >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
 /**
  * Scores a claim against a document. `exempt` lists specifics that need no source (they
  * come from the question itself).
  */
 export function scoreSupport(claim: string, doc: DocumentIndex, exempt: ReadonlySet<string> = new Set()): SupportScore {
-  const specifics = extractSpecifics(claim).filter((s) => !exempt.has(s.text.toLowerCase()));
+  const checks = checkSpecifics(claim, doc, exempt);
   const stems = [...new Set(contentStems(claim.replace(/`/g, " ")))];
-  const presence = specifics.map((s) => presenceOf(s.kind, flatten(s.text), doc.flat, doc.templates, exempt));
-  const specificScore = presence.length === 0 ? 1 : presence.reduce((a, b) => a + b, 0) / presence.length;
-  const missing = specifics.filter((_, i) => (presence[i] ?? 0) < 1).map((s) => s.text);
-  const docRecall = recall(stems, (s) => doc.stems.has(s));
+  const specificScore = checks.length === 0 ? 1 : checks.reduce((a, c) => a + c.presence, 0) / checks.length;
+  const missing = checks.filter((c) => c.presence < 1).map((c) => (c.otherRole ? `${c.text} (the document gives it for something else)` : c.text));
+  const docRecall = stems.length === 0 ? 1 : stems.filter((s) => doc.stems.has(s)).length / stems.length;
 
-  // The best window of 1..3 consecutive segments: word recall plus specifics inside it. Only
-  // windows that start and end on a segment with a hit can be best (an empty edge only adds
-  // a penalty), so the others are not scored.
+  // The best window of 1..3 consecutive segments: word recall plus specifics inside it, as bit
+  // masks per segment. Only windows that start and end on a segment with a hit can be best.
   const segs = doc.segments;
-  const needles = specifics.map((s) => ({ ...s, flat: flatten(s.text) }));
-  const hits = segs.map((seg) => stems.map((st) => seg.stems.has(st)));
-  const presenceIn = needles.length === 0 ? [] : segs.map((seg) => needles.map((n) => presenceOf(n.kind, n.flat, seg.lower, doc.templates, exempt)));
-  const useful = segs.map((_, i) => (hits[i] ?? []).some(Boolean) || (presenceIn[i] ?? []).some((v) => v > 0));
-  const scored: Array<{ score: number; words: number; start: number; end: number }> = [];
+  const tracked = stems.slice(0, MASK_BITS);
+  const words = new Int32Array(segs.length);
+  tracked.forEach((st, k) => {
+    for (const i of doc.keySegments.get(st) ?? []) words[i] = (words[i] ?? 0) | (1 << k);
+  });
+  const placed = checks.filter((c) => c.presence > 0 && c.segments !== undefined).slice(0, MASK_BITS);
+  const specs = new Int32Array(segs.length);
+  placed.forEach((c, k) => {
+    for (const i of c.segments ?? []) if (i >= 0) specs[i] = (specs[i] ?? 0) | (1 << k);
+  });
+  const useful = (i: number) => (words[i] ?? 0) !== 0 || (specs[i] ?? 0) !== 0;
+  // Windows as parallel arrays (no object per window); the best few are picked by linear scans.
+  const wScore: number[] = [];
+  const wWords: number[] = [];
+  const wStart: number[] = [];
+  const wEnd: number[] = [];
   for (let i = 0; i < segs.length; i++) {
-    if (!useful[i]) continue;
+    if (!useful(i)) continue;
+    let w = 0;
+    let s = 0;
     for (let size = 1; size <= MAX_WINDOW_SEGMENTS && i + size <= segs.length; size++) {
       const lastIndex = i + size - 1;
-      if (!useful[lastIndex]) continue;
-      let found = 0;
-      for (let k = 0; k < stems.length; k++) {
-        for (let j = i; j <= lastIndex; j++) {
-          if (hits[j]?.[k]) {
-            found++;
-            break;
-          }
-        }
-      }
-      const words = stems.length === 0 ? 1 : found / stems.length;
-      let score = words;
-      if (needles.length > 0) {
-        let inside = 0;
-        for (let k = 0; k < needles.length; k++) {
-          let best = 0;
-          for (let j = i; j <= lastIndex; j++) best = Math.max(best, presenceIn[j]?.[k] ?? 0);
-          inside += best;
-        }
-        score = (words + inside / needles.length) / 2;
-      }
-      const first = segs[i];
-      const last = segs[lastIndex];
-      if (!first || !last) continue;
-      scored.push({ score: score - EXTRA_SEGMENT_PENALTY * (size - 1), words, start: first.start, end: last.end });
+      w |= words[lastIndex] ?? 0;
+      s |= specs[lastIndex] ?? 0;
+      if (!useful(lastIndex)) continue;
+      const wordShare = tracked.length === 0 ? 1 : popcount(w) / tracked.length;
+      const score = checks.length > 0 ? (wordShare + popcount(s) / checks.length) / 2 : wordShare;
+      wScore.push(score - EXTRA_SEGMENT_PENALTY * (size - 1));
+      wWords.push(wordShare);
+      wStart.push(segs[i]?.start ?? 0);
+      wEnd.push(segs[lastIndex]?.end ?? 0);
     }
   }
-  scored.sort((x, y) => y.score - x.score || x.start - y.start || x.end - y.end);
   const candidates: Quote[] = [];
   let spanRecall = 0;
-  for (const c of scored) {
-    if (candidates.length >= CANDIDATES_KEPT || c.score <= 0) break;
-    if (candidates.some((q) => c.start < q.end && q.start < c.end)) continue;
-    if (candidates.length === 0) spanRecall = c.words;
-    candidates.push(cutQuote(doc.content, c.start, c.end));
+  const taken = new Set<number>();
+  while (candidates.length < CANDIDATES_KEPT) {
+    let bestIndex = -1;
+    for (let k = 0; k < wScore.length; k++) {
+      if (taken.has(k) || (wScore[k] ?? 0) <= 0) continue;
+      if (candidates.some((q) => (wStart[k] ?? 0) < q.end && q.start < (wEnd[k] ?? 0))) continue;
+      if (bestIndex < 0) {
+        bestIndex = k;
+        continue;
+      }
+      const d = (wScore[k] ?? 0) - (wScore[bestIndex] ?? 0);
+      const better = d > 0 || (d === 0 && ((wStart[k] ?? 0) < (wStart[bestIndex] ?? 0) || ((wStart[k] ?? 0) === (wStart[bestIndex] ?? 0) && (wEnd[k] ?? 0) < (wEnd[bestIndex] ?? 0))));
+      if (better) bestIndex = k;
+    }
+    if (bestIndex < 0) break;
+    taken.add(bestIndex);
+    if (candidates.length === 0) spanRecall = wWords[bestIndex] ?? 0;
+    candidates.push(cutQuote(doc.content, wStart[bestIndex] ?? 0, wEnd[bestIndex] ?? 0));
   }
   const best = candidates[0];
   const lexical = Math.round((0.5 * spanRecall + 0.5 * docRecall) * 1000) / 1000;
-  const support = doc.content.trim() === "" ? 0 : combineSupport(lexical, specificScore, specifics.length > 0);
+  const support = doc.content.trim() === "" ? 0 : combineSupport(lexical, specificScore, checks.length > 0);
   return {
     support,
     lexical,
     specifics: Math.round(specificScore * 1000) / 1000,
-    checkedSpecifics: specifics.length,
+    checkedSpecifics: checks.length,
     missing,
     ...(best ? { quote: best } : {}),
     candidates,
   };
 }
-
