@@ -8,8 +8,8 @@ import {
   bulkhead,
   circuitBreaker,
   handleWhen,
-  retry,
   type BulkheadPolicy,
+  type IBackoff,
   type CircuitBreakerPolicy,
 } from "cockatiel";
 import type { BrunoConfig } from "../config/config.js";
@@ -132,32 +132,38 @@ export class Resilience {
     };
   }
 
-  /** Runs `fn` under the bulkhead and breaker, retrying transient failures. `fn` gets a per-attempt signal. */
+  /**
+   * Runs `fn` under the bulkhead and breaker, retrying what the failure policy retries, with
+   * exponential backoff and jitter between attempts. The caller's signal ends a backoff sleep at
+   * once (cockatiel's own retry sleeps through it), and an abandoned call leaves no timer behind.
+   */
   async execute<T>(options: CallOptions, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const { host, model, signal } = options;
-    const backoff = new ExponentialBackoff({ initialDelay: this.settings.retry.initialDelayMs, maxDelay: this.settings.retry.maxDelayMs });
-    const policy = retry(handleWhen(isRetryable), { maxAttempts: Math.max(0, this.settings.retry.maxAttempts - 1), backoff });
-    const listener = policy.onRetry((r) => {
-      const error = "error" in r ? r.error : undefined;
-      this.emit(
-        { type: "retry", host, model, attempt: r.attempt, delayMs: r.delay, code: isBrunoError(error) ? error.code : "UNKNOWN" },
-        options.onEvent,
-      );
-    });
+    const { host, model } = options;
+    const signal = options.signal ?? new AbortController().signal;
+    const maxAttempts = Math.max(1, this.settings.retry.maxAttempts);
+    let backoff: IBackoff<unknown> | undefined;
     // The model's circuit changes under this call: the caller hears of it too (its stream, its CLI line).
     const circuitListener = (event: ResilienceEvent) => {
       if (event.type === "circuit" && event.host === host && event.model === model) options.onEvent?.(event);
     };
     if (options.onEvent) this.listeners.add(circuitListener);
     try {
-      return await policy.execute(({ signal: attemptSignal }) => this.once(options, attemptSignal, fn), signal);
-    } catch (error) {
-      if (error instanceof TaskCancelledError || (signal?.aborted && !isBrunoError(error))) {
-        throw new CancelledError("the run was cancelled", { cause: error });
+      for (let attempt = 1; ; attempt++) {
+        if (signal.aborted) throw new CancelledError("the run was cancelled", { cause: signal.reason });
+        try {
+          return await this.once(options, signal, fn);
+        } catch (error) {
+          if (error instanceof TaskCancelledError || (signal.aborted && !isBrunoError(error))) {
+            throw new CancelledError("the run was cancelled", { cause: error });
+          }
+          if (attempt >= maxAttempts || signal.aborted || !isRetryable(error)) throw error;
+          backoff = (backoff ?? new ExponentialBackoff({ initialDelay: this.settings.retry.initialDelayMs, maxDelay: this.settings.retry.maxDelayMs })).next({ attempt, signal });
+          const delayMs = backoff.duration;
+          this.emit({ type: "retry", host, model, attempt, delayMs, code: isBrunoError(error) ? error.code : "UNKNOWN" }, options.onEvent);
+          await sleep(delayMs, signal);
+        }
       }
-      throw error;
     } finally {
-      listener.dispose();
       this.listeners.delete(circuitListener);
     }
   }
@@ -203,4 +209,19 @@ export class Resilience {
       run.catch(() => undefined);
     }
   }
+}
+
+/** Waits `ms`, or rejects with `CancelledError` as soon as `signal` aborts (and clears its timer). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new CancelledError("the run was cancelled during a retry's backoff", { cause: signal.reason }));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }

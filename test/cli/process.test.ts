@@ -78,6 +78,25 @@ describe.concurrent("bruno as a process", () => {
   );
 
   it(
+    "SIGINT during a retry's backoff sleep: the process exits within a second of the signal, not when the sleep ends",
+    async ({ expect }) => {
+      const server = await startServer();
+      server.scriptFor("sre-agent:v1.0", { kind: "status", status: 500, error: "boom" });
+      const run = spawnBruno(["ask", QUERY], { env: { OLLAMA_HOST: server.url, BRUNO_RETRY_INITIAL_MS: "8000", BRUNO_RETRY_MAX_MS: "8000" } });
+      await until(() => /retry 1 in/.test(run.stderr()) || run.exited(), "the retry notice");
+      expect(run.exited(), run.output()).toBe(false);
+      const signalledAt = performance.now();
+      run.kill("SIGINT");
+      const result = await run.done;
+      expect(result.code).toBe(130);
+      expect(performance.now() - signalledAt).toBeLessThan(1000);
+      // The abandoned retry never reaches the server.
+      expect(server.chatRequests()).toHaveLength(1);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     "exits quietly when stdout is closed early (bruno models | head)",
     async ({ expect }) => {
       const server = await startServer();
