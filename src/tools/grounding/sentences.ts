@@ -56,14 +56,75 @@ function answerLines(answer: string): Line[] {
     let prefix = 0;
     const quote = QUOTE_PREFIX.exec(raw);
     if (quote) prefix = quote[0].length;
-    const rest = raw.slice(prefix);
-    const list = LIST_ITEM.exec(rest);
-    const heading = HEADING.exec(rest);
-    if (list) prefix += list[0].length;
-    else if (heading) prefix += heading[0].length;
-    lines.push({ start, end, contentStart: start + prefix, listItem: list !== null, blank: false });
+    lines.push(...inlineBlocks(answer, start + prefix, end));
   }
   return lines;
+}
+
+/** A sentence end, with closing quotes, emphasis and citation markers after it, then spaces. */
+const ENDED = /[.!?:](?:[)"'’”*_]*|\s*\[\s*\d{1,4}(?:\s*[-–,]\s*\d{1,4})*\s*\])*\s+$/;
+/** Markdown block marks that can follow a sentence on the same line when an answer lost its line breaks. */
+const INLINE_BLOCK = /(?<=\s)(#{1,6}\s+|[-*+•]\s+|\d{1,3}[.)]\s+)|(```|~~~)/g;
+
+/**
+ * Splits one line into Markdown blocks: its own heading or list mark, then any heading, list
+ * item or code fence that follows a sentence end on the same line ("… [1]. ## Symptoms - …"),
+ * a list item right after a heading's text, and further items of an inline list. Inline code
+ * fences are skipped.
+ */
+function inlineBlocks(answer: string, from: number, end: number): Line[] {
+  const out: Line[] = [];
+  const raw = answer.slice(from, end);
+  const mark = (text: string) => {
+    const list = LIST_ITEM.exec(text);
+    if (list) return { length: list[0].length, kind: "list" as const };
+    const heading = HEADING.exec(text);
+    if (heading) return { length: heading[0].length, kind: "heading" as const };
+    return { length: 0, kind: "text" as const };
+  };
+  const first = mark(raw);
+  let kind: "list" | "heading" | "text" | "code" = first.kind;
+  let blockStart = from;
+  let contentStart = from + first.length;
+  const code = inlineCodeSpans(raw);
+  const push = (stop: number) => {
+    if (kind !== "code" && answer.slice(contentStart, stop).trim() !== "") {
+      out.push({ start: blockStart, end: stop, contentStart, listItem: kind === "list", blank: false });
+    }
+  };
+  for (const m of raw.matchAll(INLINE_BLOCK)) {
+    const at = m.index;
+    if (from + at < contentStart || code.some(([s, e]) => at >= s && at < e)) continue;
+    const token = m[1] ?? m[2] ?? "";
+    const before = answer.slice(contentStart, from + at);
+    const fence = token === "```" || token === "~~~";
+    if (kind === "code") {
+      if (!fence) continue;
+      kind = "text";
+      blockStart = from + at;
+      contentStart = from + at + token.length;
+      continue;
+    }
+    const bullet = /^[-*+•]/.test(token);
+    const next = raw[at + token.length] ?? "";
+    const splits =
+      fence ||
+      ENDED.test(before) ||
+      (kind === "heading" && (bullet || /^\d/.test(token))) ||
+      (kind === "list" && bullet && /[A-Z`*_"']/.test(next));
+    if (!splits) continue;
+    push(from + at);
+    blockStart = from + at;
+    contentStart = from + at + token.length;
+    kind = fence ? "code" : token.startsWith("#") ? "heading" : "list";
+  }
+  push(end);
+  return out;
+}
+
+/** Offsets of inline code spans (single or double backticks) in a text. */
+function inlineCodeSpans(text: string): Array<[number, number]> {
+  return [...text.matchAll(/(?<!`)(`{1,2})(?!`)[^`\n]+?(?<!`)\1(?!`)/g)].map((m) => [m.index, m.index + m[0].length]);
 }
 
 /** Offsets of inline code spans (single backticks) in a line, so sentence ends inside them are ignored. */
