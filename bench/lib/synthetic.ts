@@ -1,5 +1,5 @@
 /**
- * A synthetic Ollama model on top of the test server (`src/testing/fakeOllama.ts`): every
+ * A synthetic Ollama model on top of the test server (`src/testing/index.ts`): every
  * `/api/chat` answer has exactly `tokens` stream chunks, arrives `firstTokenMs` after the request
  * (plus `loadMs` on the first request for a model since the last `unloadAll`) and then one chunk
  * every `tokenMs`. The answer cites the benchmark documents as [1] and [2] (both in range), so a

@@ -35,6 +35,7 @@ function answer(text: string, warnings: string[] = []): RunOutcome {
     citations: [],
     grounding: { ...EMPTY_GROUNDING },
     warnings,
+    notices: [],
     usage: { inputTokens: 0, outputTokens: 0, durationMs: 0, loadMs: 0, promptEvalMs: 0, evalMs: 0 },
   };
   return { id: "x", result, latencyMs: 1 };

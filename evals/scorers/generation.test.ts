@@ -34,6 +34,7 @@ function result(answer: string, patch: Partial<GenerationResult> = {}): Generati
     citations: [],
     grounding: { ...EMPTY_GROUNDING },
     warnings: [],
+    notices: [],
     usage: { inputTokens: 400, outputTokens: 50, durationMs: 10, loadMs: 0, promptEvalMs: 0, evalMs: 0 },
     ...patch,
   };

@@ -60,7 +60,9 @@ export const DEFAULT_DURABILITY = "exit" as const;
 /** The run options with `durability` defaulted, unless the caller or a parent graph chose one. */
 export function withDefaultDurability<O extends StreamOptions>(options: O | undefined): O | (O & { durability: typeof DEFAULT_DURABILITY }) | undefined {
   if (options?.durability !== undefined || options?.checkpointDuring !== undefined) return options;
-  if (options?.configurable?.["__pregel_durability"] !== undefined) return options;
+  // A run nested in a parent graph's node: LangGraph marks it with the parent task's id and passes
+  // the parent's durability only when the parent's caller set one (test/graph/runGuard.test.ts).
+  if (options?.configurable?.["__pregel_task_id"] !== undefined) return options;
   return { ...(options ?? ({} as O)), durability: DEFAULT_DURABILITY };
 }
 

@@ -26,7 +26,7 @@ describe("withDefaultDurability", () => {
     ["the caller's durability", { durability: "async" as const }, "async"],
     ["the caller's sync durability", { durability: "sync" as const }, "sync"],
     ["checkpointDuring set by the caller", { checkpointDuring: true }, undefined],
-    ["a parent graph's durability", { configurable: { __pregel_durability: "async" } }, undefined],
+    ["a run nested in a parent graph's node", { configurable: { __pregel_task_id: "task-1" } }, undefined],
   ])("%s → %s", (_label, options, expected) => {
     expect(withDefaultDurability(options)?.durability).toBe(expected);
   });

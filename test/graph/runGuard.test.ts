@@ -133,6 +133,13 @@ describe("(b) durability of a run nested in a parent graph", () => {
     expect(seen[0]).not.toHaveProperty("durability");
   });
 
+  it("a guarded subgraph under a parent that set no durability keeps LangGraph's choice, not the turn default", async () => {
+    const { child, seen, parent } = nested();
+    guardRuns(child, { waitMs: () => 0 });
+    await parent.invoke({ count: 1 }, { configurable: { thread_id: "b-guarded-default" } });
+    expect(seen[0]).not.toHaveProperty("durability");
+  });
+
   it("a guarded subgraph keeps a parent's explicit durability instead of its own default", async () => {
     const { child, seen, parent } = nested();
     guardRuns(child, { waitMs: () => 0 });

@@ -176,6 +176,7 @@ describe("the CLI shows unsupported sentences plainly", () => {
     citations: [],
     grounding: { ...EMPTY_GROUNDING },
     warnings: [],
+    notices: [],
     usage: { inputTokens: 0, outputTokens: 0, durationMs: 0, loadMs: 0, promptEvalMs: 0, evalMs: 0 },
   };
 
