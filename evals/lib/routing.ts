@@ -59,7 +59,7 @@ export interface VariantFigures {
   name: string;
   /** Query-type and family accuracy per part. */
   parts: Record<RoutingPart, { items: number; queryTypeAccuracy: number; familyAccuracy: number }>;
-  /** Mean classification time per query over every item of both parts (classifyQuery, µs). */
+  /** Classification time per query over every item of both parts (classifyQuery, µs; best of several passes). */
   microsPerQuery: number;
 }
 
@@ -70,19 +70,20 @@ export interface RoutingRun {
   variants: VariantFigures[];
 }
 
-/** Mean µs per classification of `queries`, repeated until about `budgetMs` have passed. */
-export function timeClassifier(queries: readonly string[], options: ClassifyOptions, budgetMs = 150): number {
+/**
+ * µs per classification of `queries` with `options`: the best of `rounds` passes over all of
+ * them (the best pass is the one least disturbed by other work on the machine). Call it after a
+ * warm-up pass of every variant, so none pays for compiling the shared regexes.
+ */
+export function timeClassifier(queries: readonly string[], options: ClassifyOptions, rounds = 5): number {
   if (queries.length === 0) return 0;
-  for (const q of queries) classifyQuery(q, undefined, options); // warm-up: regex compilation, JIT
-  let rounds = 0;
-  const started = performance.now();
-  let elapsed = 0;
-  do {
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < rounds; r++) {
+    const started = performance.now();
     for (const q of queries) classifyQuery(q, undefined, options);
-    rounds++;
-    elapsed = performance.now() - started;
-  } while (elapsed < budgetMs);
-  return (elapsed * 1000) / (rounds * queries.length);
+    best = Math.min(best, performance.now() - started);
+  }
+  return (best * 1000) / queries.length;
 }
 
 /** Reads both parts; `select` narrows them (--ids / --limit) over the development items first, then the held-out ones. */
@@ -97,8 +98,9 @@ export async function loadRoutingParts(
 }
 
 /** Classifies both parts with every variant; the last variant's outcomes are scored in full. */
-export function runRoutingParts(items: RoutingRun["items"], variants: readonly RoutingVariant[] = ROUTING_VARIANTS, timingBudgetMs?: number): RoutingRun {
+export function runRoutingParts(items: RoutingRun["items"], variants: readonly RoutingVariant[] = ROUTING_VARIANTS, timingRounds?: number): RoutingRun {
   const queries = PARTS.flatMap((p) => items[p].map((i) => i.query));
+  for (const variant of variants) for (const q of queries) classifyQuery(q, undefined, variant.options); // warm-up
   const figures: VariantFigures[] = [];
   let last: Record<RoutingPart, PartOutcome[]> = { development: [], heldout: [] };
   for (const variant of variants) {
@@ -110,7 +112,7 @@ export function runRoutingParts(items: RoutingRun["items"], variants: readonly R
         return [p, { items: s.items, queryTypeAccuracy: s.queryTypeAccuracy, familyAccuracy: s.familyAccuracy }];
       }),
     ) as VariantFigures["parts"];
-    figures.push({ name: variant.name, parts, microsPerQuery: timeClassifier(queries, variant.options, timingBudgetMs) });
+    figures.push({ name: variant.name, parts, microsPerQuery: timeClassifier(queries, variant.options, timingRounds) });
     last = outcomes;
   }
   return { items, outcomes: last, scores: { development: scoreRouting(last.development), heldout: scoreRouting(last.heldout) }, variants: figures };
@@ -180,7 +182,7 @@ export function routingPartsMarkdown(run: RoutingRun, facts: RunFacts): string {
     row("complexity accuracy", (s) => s.complexityAccuracy),
     row("requiresCode accuracy", (s) => s.requiresCodeAccuracy),
     "",
-    "Classifier variants (query type / family accuracy; time per query over both parts):",
+    "Classifier variants (query type / family accuracy; classifyQuery time per query over both parts, best of 5 passes):",
     "",
     "| classifier | dev type | dev family | held-out type | held-out family | µs per query |",
     "| --- | --- | --- | --- | --- | --- |",
