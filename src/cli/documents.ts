@@ -37,11 +37,25 @@ async function listFiles(path: string): Promise<string[]> {
   return out;
 }
 
-function fileTitle(text: string, path: string): string {
-  const heading = /^#\s+(.+)$/m.exec(text);
-  if (heading?.[1]) return heading[1].trim();
-  const front = /^title:\s*["']?(.+?)["']?\s*$/m.exec(text.slice(0, 500));
-  return front?.[1]?.trim() ?? basename(path, extname(path));
+/**
+ * A file's title: its first `# ` heading outside fenced code blocks and front matter, else the
+ * front matter's `title:`, else the file name.
+ */
+export function fileTitle(text: string, path: string): string {
+  const front = /^---\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/.exec(text);
+  let fence: string | undefined;
+  for (const line of text.slice(front?.[0].length ?? 0).split("\n")) {
+    const mark = /^\s*(`{3,}|~{3,})/.exec(line)?.[1];
+    if (mark !== undefined) {
+      if (fence === undefined) fence = mark[0];
+      else if (mark[0] === fence) fence = undefined;
+      continue;
+    }
+    const heading = fence === undefined ? /^#\s+(.+?)\s*#*\s*$/.exec(line) : null;
+    if (heading?.[1]) return heading[1].trim();
+  }
+  const title = front?.[1] ? /^title:\s*["']?(.+?)["']?\s*$/m.exec(front[1])?.[1]?.trim() : undefined;
+  return title || basename(path, extname(path));
 }
 
 function splitLong(text: string, max: number): string[] {
