@@ -16,7 +16,7 @@ import { closedPort } from "../support/net.js";
 const QUERY = "Loki pods are crashing";
 const FOLLOW_UP = "and how do I stop it from happening again?";
 const INSTALLED = ["sre-agent:v1.0", "llama3.1:8b", "llama3.2:3b"];
-const OUTPUT_KEYS = ["answer", "citations", "complexity", "grounding", "model", "modelsTried", "queryType", "requiresCode", "usage", "warnings"];
+const OUTPUT_KEYS = ["answer", "citations", "complexity", "grounding", "model", "modelsTried", "notices", "queryType", "requiresCode", "usage", "warnings"];
 
 const servers: FakeOllama[] = [];
 const tempDirs: string[] = [];
@@ -230,7 +230,8 @@ describe.concurrent("bruno chat", () => {
   const A1 = "Raise the ingester memory limit [1].";
   const A2 = "Set the memory request equal to the limit.";
 
-  function expectOneThread(server: FakeOllama, result: CliResult): void {
+  /** `answer` is what each answer must be preceded by on stdout: the `bruno> ` prompt at a terminal. */
+  function expectOneThread(server: FakeOllama, result: CliResult, answer: "bruno> " | ""): void {
     expect(result.stderr).not.toMatch(STACK_FRAME);
     expect(result.code).toBe(0);
     const chats = server.chatRequests();
@@ -240,14 +241,14 @@ describe.concurrent("bruno chat", () => {
     expect(asked).toBeGreaterThan(0);
     expect(second[asked + 1]).toEqual({ role: "assistant", content: expect.stringContaining("Raise the ingester memory limit") });
     expect(second.at(-1)?.content.trimEnd().endsWith(Q2)).toBe(true);
-    expect(result.stdout).toContain(`bruno> ${A1}`);
-    expect(result.stdout).toContain(`bruno> ${A2}`);
+    expect(result.stdout).toContain(`${answer}${A1}`);
+    expect(result.stdout).toContain(`${answer}${A2}`);
   }
 
   it("answers two questions typed one after the other on one thread", async () => {
     const server = await startServer();
     server.script({ content: A1 }, { content: A2 });
-    const run = startBruno(["chat", "--docs", "examples/runbooks"], { env: { OLLAMA_HOST: server.url }, stdin: "open" });
+    const run = startBruno(["chat", "--docs", "examples/runbooks"], { env: { OLLAMA_HOST: server.url }, stdin: "open", interactive: true });
     const prompts = (): number => run.stdout().split("you> ").length - 1;
     await until(() => prompts() >= 1, "the first prompt");
     run.write(`${Q1}\n`);
@@ -255,12 +256,12 @@ describe.concurrent("bruno chat", () => {
     run.write(`${Q2}\n`);
     await until(() => prompts() >= 3, "the answer to the second question");
     run.end("\n"); // an empty line quits
-    expectOneThread(server, await run.done);
+    expectOneThread(server, await run.done, "bruno> ");
   });
 
   it("Ctrl-D (end of input) at the prompt quits with exit code 0", async () => {
     const server = await startServer();
-    const run = startBruno(["chat"], { env: { OLLAMA_HOST: server.url }, stdin: "open" });
+    const run = startBruno(["chat"], { env: { OLLAMA_HOST: server.url }, stdin: "open", interactive: true });
     await until(() => run.stdout().includes("you> "), "the prompt");
     run.end();
     const result = await run.done;
@@ -271,6 +272,6 @@ describe.concurrent("bruno chat", () => {
     const server = await startServer();
     server.script({ content: A1 }, { content: A2 });
     const result = await bruno(["chat", "--docs", "examples/runbooks"], { env: { OLLAMA_HOST: server.url }, stdin: `${Q1}\n${Q2}\n` });
-    expectOneThread(server, result);
+    expectOneThread(server, result, "");
   });
 });

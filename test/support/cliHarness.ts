@@ -35,6 +35,8 @@ export interface CliOptions {
   env?: Env;
   /** Standard input: text that is then closed (closed at once by default), or `"open"` to write it with `write` / `end`. */
   stdin?: string | "open";
+  /** A person types at stdin (as at a terminal): `chat` shows its prompts. False by default, as for a pipe. */
+  interactive?: boolean;
 }
 
 export interface CliRun {
@@ -120,6 +122,7 @@ export function startBruno(argv: readonly string[], options: CliOptions = {}): C
       argv: [...argv],
       env: scrubbedEnv(options.env),
       stdin,
+      interactive: options.interactive ?? false,
       stdout: { write: toStdout },
       stderr: { write: toStderr },
       signal: controller.signal,
