@@ -167,6 +167,7 @@ export const SIGNALS: SignalTable = {
     { pattern: /\b(your|ur) (favou?rite|hobby|hobbies|opinion on (life|music|food))\b|\bdo you (like|enjoy|dream|sleep|have feelings|work on weekends|ever sleep|get tired)\b|\bremember (this|that) for (next time|later)\b/i, weight: 5, label: "personal question to the assistant" },
     { pattern: /\b(you'?re|you are|ur) (a |an |the )?(lifesaver|life saver|legend|star|hero|best|awesome|amazing|great|genius|champ)\b/i, weight: 3, label: "praise" },
     { pattern: /^\s*(?:(?:ok|okay|k|cool|great|nice|lol|haha|bye|see ya|cya|see you|later|night|good night|gn|awesome|perfect|got it|makes sense|sounds good|will do|noted|sure|yep|yup)\b[\s!.,]*)+$/i, weight: 5, label: "acknowledgement" },
+    { pattern: /^\s*(?:(?:ok|okay|k|alright|right)[,!]?\s+)?(?:bye|cya|see ya|later|laters|good ?night|gn)\b/i, weight: 4, label: "opens with a farewell" },
     { pattern: /\bthat'?s (it|all) from me\b|\b(i'?m|im) (out|off)\s*[!.]*$|\bheading (out|home|off)\b|\btalk (tomorrow|later|soon)\b/i, weight: 5, label: "farewell" },
     { pattern: /^(?=[^]*\p{Extended_Pictographic})[\s\p{Extended_Pictographic}\u200d\ufe0f!.]+$/u, weight: 6, label: "emoji only" },
     { pattern: /[\u{1F389}\u{1F38A}\u{1F64F}\u{1F44D}\u{1F973}\u{1F60A}\u{1F604}\u{1F601}\u{2764}\u{1F64C}\u{1F525}\u{1F37B}\u{1F37A}\u{2615}]/u, weight: 1.5, label: "cheerful emoji" },
