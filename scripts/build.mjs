@@ -5,7 +5,8 @@
  * one entry file that loads what `--help` needs, and chunks that `ask`, `chat` and `models`
  * import when they run. Bundling the command's dependencies takes its start-up from about a
  * second to a third of that (module resolution across LangChain's hundreds of files is what
- * costs the time). node-llama-cpp, better-sqlite3 (native code) and pino-pretty stay outside.
+ * costs the time). The optional dependencies (node-llama-cpp, the SQLite checkpointer and its
+ * native driver) and pino-pretty stay outside, imported from node_modules when used.
  * `--cli`: the command only (for `npm run bench:startup`).
  */
 import { spawnSync } from "node:child_process";
@@ -40,7 +41,7 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  external: ["node-llama-cpp", "better-sqlite3", "pino-pretty"],
+  external: ["node-llama-cpp", "@langchain/langgraph-checkpoint-sqlite", "better-sqlite3", "pino-pretty"],
   // CommonJS dependencies inside an ES module bundle call require() for Node's built-ins.
   banner: { js: 'import { createRequire as __brunoRequire } from "node:module"; const require = __brunoRequire(import.meta.url);' },
   legalComments: "eof",

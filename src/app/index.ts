@@ -8,8 +8,6 @@
  * Loaded on first use through `loadRuntime()` (`ask`, `chat`) and `loadModelAdmin()` (`models`):
  * the graph, the providers, telemetry and checkpointers.
  */
-import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import type { BrunoConfig } from "../config/config.js";
 
 export {
   BrunoError,
@@ -29,12 +27,13 @@ export type { GenerationGraph } from "./createGraph.js";
 export type { GenerationStateType, GenerationUpdate } from "../nodes/state.js";
 
 async function importRuntime() {
-  const [graph, classify, telemetry, embedded, engines] = await Promise.all([
+  const [graph, classify, telemetry, embedded, engines, checkpointer] = await Promise.all([
     import("./createGraph.js"),
     import("../nodes/classify.js"),
     import("../telemetry/index.js"),
     import("../providers/embedded/provider.js"),
     import("../providers/embedded/engine.js"),
+    import("./checkpointer.js"),
   ]);
   return {
     createGenerationGraph: graph.createGenerationGraph,
@@ -45,10 +44,7 @@ async function importRuntime() {
     prepareEmbeddedModel: embedded.prepareEmbeddedModel,
     disposeEmbeddedEngines: engines.disposeEmbeddedEngines,
     /** In memory, or the SQLite file of `--db` / `BRUNO_DB` (its driver is loaded only then). */
-    async openCheckpointer(config: BrunoConfig): Promise<BaseCheckpointSaver> {
-      if (!config.dbPath) return new (await import("@langchain/langgraph")).MemorySaver();
-      return (await import("./checkpointer.js")).openCheckpointer(config);
-    },
+    openCheckpointer: checkpointer.openCheckpointer,
   };
 }
 

@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
+import { SQLITE_INSTALL } from "../../src/app/checkpointer.js";
 import { runCli } from "../../src/cli/main.js";
 import { EMBEDDED_ENGINE_INSTALL, EmbeddedEngineMissingError, importEmbeddedEngine } from "../../src/providers/embedded/loader.js";
 import { CATALOG_MODELS, FakeOllama } from "../../src/testing/index.js";
@@ -180,6 +181,10 @@ describe("the embedded engine when node-llama-cpp is not installed", () => {
     expect(EMBEDDED_ENGINE_INSTALL).toBe(`npm install node-llama-cpp@${PACKAGE.optionalDependencies?.["node-llama-cpp"]}`);
   });
 
+  it("the SQLite checkpointer's install hint names the version package.json pins", () => {
+    expect(SQLITE_INSTALL).toBe(`npm install @langchain/langgraph-checkpoint-sqlite@${PACKAGE.optionalDependencies?.["@langchain/langgraph-checkpoint-sqlite"]}`);
+  });
+
   it("a module that is there but fails to load keeps its own error", async () => {
     const broken = `data:text/javascript,${encodeURIComponent('throw new Error("binding failed")')}`;
     await expect(importEmbeddedEngine(broken)).rejects.toThrow("binding failed");
@@ -199,6 +204,14 @@ describe("in a real process", () => {
     expect(resolved.some((line) => line.includes("/src/cli/bin.ts"))).toBe(true);
     expect(resolved.filter((line) => /@langchain|\/zod\/|node-llama-cpp/.test(line))).toEqual([]);
     expect(resolved.filter((line) => /\/src\/(?!cli\/)/.test(line))).toEqual([]);
+  });
+
+  it("importing the public entry loads neither node-llama-cpp nor the SQLite checkpointer (both optional)", async () => {
+    const result = await runProcess(process.execPath, ["--import", "tsx", "--import", TRACE_IMPORTS, "--input-type=module", "-e", 'await import("./src/index.ts")']);
+    expect(result.code).toBe(0);
+    const resolved = result.stderr.split("\n").filter((line) => line.startsWith("resolved file:"));
+    expect(resolved.some((line) => line.includes("/src/app/createGraph.ts"))).toBe(true);
+    expect(resolved.filter((line) => /node-llama-cpp|checkpoint-sqlite|better-sqlite3/.test(line))).toEqual([]);
   });
 
   it("`npm start -s -- ask … --json` prints only the JSON result on stdout (no npm banner)", async () => {
