@@ -96,7 +96,7 @@ describe("npm run eval", () => {
     expect(ok.stdout.text).toContain("Confusion matrix");
     const r = await reports();
     expect(r.json).toMatchObject({ dataset: "routing", mode: "rules" });
-    expect((r.json.summary as { items: number }).items).toBe(236);
+    expect((r.json.summary as { items: number }).items).toBe(472);
     expect(r.md).toContain("Misrouted items:");
   });
 

@@ -5,8 +5,8 @@ import { AdversarialItem, assertUniqueQueries, GenerationItem, materializeAdvers
 const dir = new URL("./", import.meta.url).pathname;
 
 describe("datasets", () => {
-  it("routing: 236 labelled development queries and 107 held-out ones", async () => {
-    expect(await readJsonl(`${dir}routing.jsonl`, RoutingItem)).toHaveLength(236);
+  it("routing: 472 labelled development queries and 107 held-out ones", async () => {
+    expect(await readJsonl(`${dir}routing.jsonl`, RoutingItem)).toHaveLength(472);
     expect(await readJsonl(`${dir}routing.heldout.jsonl`, RoutingItem)).toHaveLength(107);
   });
 
