@@ -151,9 +151,9 @@ export function isCodeType(type: QueryType): boolean {
 }
 
 /**
- * Picks the query type: first the structural `PRIORITY_RULES` (pasted code + verdict question,
- * pasted error artifact), then the highest total signal score; `DEFAULT_QUERY_TYPE` when
- * nothing fires.
+ * The rules' query type: first the structural `PRIORITY_RULES` (pasted code + verdict question,
+ * a leading code request, a general meaning question, a pasted error artifact), then the highest
+ * total signal score; `DEFAULT_QUERY_TYPE` when nothing fires. `margin` says how sure they are.
  */
 export function classifyType(query: string, table: SignalTable = SIGNALS, features: Record<Feature, boolean> = detectFeatures(query)): RulesVerdict {
   const scores = {} as Record<QueryType, number>;
@@ -180,6 +180,11 @@ export function classifyType(query: string, table: SignalTable = SIGNALS, featur
   }
   const runnerUp = Math.max(0, ...QUERY_TYPES.filter((t) => t !== best).map((t) => scores[t]));
   return { queryType: best, scores, matched: bestScore > 0 ? labels[best] : [], margin: bestScore - runnerUp };
+}
+
+export interface ClassifyOptions {
+  /** Consult the learned model when the rules are unsure (default true; false: the rules alone). */
+  learned?: boolean;
 }
 
 let model: NaiveBayesModel | undefined;
@@ -228,14 +233,10 @@ export function classifyRequiresCode(query: string, type: QueryType): boolean {
   return score(CODE_REQUEST_SIGNALS, query).total > 0;
 }
 
-export interface ClassifyOptions {
-  /** Consult the learned model when the rules are unsure (default true; false: rules alone). */
-  learned?: boolean;
-}
-
 /**
- * Classifies a query with deterministic rules (no model call). An upstream `queryType`
- * wins over the rules; complexity and requiresCode are still derived from the text.
+ * Classifies a query deterministically, without a model call: the rules, and the build-time
+ * naive-Bayes model when the rules are unsure (`decideType`). An upstream `queryType` wins over
+ * both; complexity and requiresCode are still derived from the text.
  */
 export function classifyQuery(query: string, upstreamType?: QueryType, options: ClassifyOptions = {}): Classification {
   const typed = decideType(query, options);

@@ -42,8 +42,9 @@ export type Feature =
 /**
  * "PodMonitor for rabbitmq on port 9419", "networkpolicy so only …", "logql: count of …": an artifact noun
  * near the start (no question word before it, no verb inside the noun phrase), then a purpose clause
- * (":", "so", "that", "which"; or "for/to/with/per" when no broken-state verb follows, which would
- * make it a symptom report: "the dashboard for payments is empty").
+ * (":", "so", "that", "which"; or "for/to/with/per" or a participle of function — "giving",
+ * "routing", "scraping" — when no broken-state verb follows, which would make it a symptom report:
+ * "the dashboard for payments is empty").
  */
 const ARTIFACT_LEAD = new RegExp(
   `^(?!\\s*${QUESTION_START}\\b)\\s*(?:(?:a|an|the|some)\\s+)?(?:[\\w.\\/+&-]+\\s+){0,3}?[\\w.\\/-]*?\\b${ARTIFACT}\\b(?:\\s+(?!${NON_NOUN}\\b)[\\w.-]+){0,2}?(?:\\s*(?:\\+|&|and)\\s*(?:[\\w.-]+\\s+){0,4}?[\\w.-]+)?\\s*(?::|\\b(?:so|that|which)\\b|(?![^\\n]*${SYMPTOM_PREDICATE})\\b(?:for|to|with|per|giving|granting|allowing|letting|showing|sending|routing|exporting|scraping|paging|pulling|pushing|watching|checking)\\b)`,
@@ -111,7 +112,11 @@ export const FEATURE_PATTERNS = {
   refersToGivenCode: new RegExp(`\\b(?:this|these|my|our|the following|below|attached|above)\\s+(?:[\\w.-]+\\s+){0,2}?${ARTIFACT}\\b`, "i"),
   /** Asks for a fix or workaround for a problem. */
   asksForFix: /\b(?:to fix|fix (?:it|this|that)|workaround|to resolve|to solve|to get (?:it|this) working|to recover)\b/i,
-  /** The message opens with a request for code: the artifact is the deliverable, whatever topic it watches. */
+  /**
+   * The message opens with a request for code: the artifact is the deliverable, whatever topic it
+   * watches ("write an alert for crashlooping ingesters"). A request without a verb (an artifact
+   * noun phrase) counts only when the message reports no symptom.
+   */
   leadingCodeRequest: [CODE_VERB_LEAD, new RegExp(`^(?![^\\n]*\\b${SYMPTOM_WORDS}\\b)(?:${ARTIFACT_LEAD.source})`, "i")] as RegExp[],
   /**
    * Asks what a code, state or message means in general, in one line and with nothing of the user's
