@@ -53,7 +53,14 @@ export async function answerStream(
       await untilAborted(abort.signal);
       return;
     case "malformed":
-      writeRaw(exchange, `${malformedLine(body.model)}\n`);
+      writeRaw(exchange, `${malformedLine(body.model, fault.resume ? plan.chunks[limit] : undefined)}\n`);
+      if (fault.resume) {
+        for (let i = limit + 1; i < plan.chunks.length; i++) {
+          if (!(await pause(timing.tokenDelayMs, abort.signal))) return;
+          writeLine(exchange, chunkMessage(body.model, plan.chunks[i]));
+        }
+        writeLine(exchange, finalMessage(body.model, plan, ""));
+      }
       res.end();
       return;
     case "streamError":
@@ -146,6 +153,8 @@ function finalMessage(model: string, plan: ReplyPlan, content: string, thinking 
   return { model, created_at: new Date().toISOString(), message, done_reason: plan.doneReason, done: true, ...plan.metrics };
 }
 
-function malformedLine(model: string): string {
-  return `{"model":${JSON.stringify(model)},"created_at":"${new Date().toISOString()}","message":{"role":"assistant","content":`;
+/** A chunk cut short after its content's opening quote: not JSON. */
+function malformedLine(model: string, chunk?: Chunk): string {
+  const text = chunk?.kind === "content" ? JSON.stringify(chunk.text).slice(0, -1) : "";
+  return `{"model":${JSON.stringify(model)},"created_at":"${new Date().toISOString()}","message":{"role":"assistant","content":${text}`;
 }

@@ -51,8 +51,12 @@ export type Fault =
   | { kind: "dropMidStream"; afterTokens: number }
   /** Send headers and N chunks, then nothing more while keeping the socket open. */
   | { kind: "stall"; afterTokens: number }
-  /** Stream N chunks, then a line that is not JSON, then end the response normally. */
-  | { kind: "malformed"; afterTokens: number }
+  /**
+   * Stream N chunks, then a line that is not JSON, then end the response normally. With
+   * `resume`, that line is chunk N+1 cut short (its token is lost) and the rest of the reply
+   * and the final chunk follow, as when a proxy corrupts one line of a healthy stream.
+   */
+  | { kind: "malformed"; afterTokens: number; resume?: boolean }
   /** Stream N chunks, then Ollama's mid-stream error line `{"error": error}`, then end (status stays 200). */
   | { kind: "streamError"; afterTokens: number; error: string };
 

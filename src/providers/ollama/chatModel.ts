@@ -1,36 +1,33 @@
 import { ChatOllama } from "@langchain/ollama";
+import type { OllamaCredentials } from "../../config/credentials.js";
 import type { ChatModelFactory } from "../ports.js";
+import { ollamaFetch } from "./fetch.js";
 
 export interface OllamaFactoryOptions {
+  /** The server's address, without credentials. */
   host: string;
+  /** Sent as `Authorization: Basic …` with every request (`OLLAMA_HOST=http://user:password@host`). */
+  credentials?: OllamaCredentials | undefined;
   keepAlive: string;
   /** The fetch to wrap; global fetch by default. */
   fetch?: typeof fetch;
 }
 
 /**
- * Wraps fetch so the request also aborts on `signal`. ChatOllama does not pass call signals
- * to its HTTP client, so without this a server that never answers hangs the call.
- */
-export function abortableFetch(signal: AbortSignal, base: typeof fetch = fetch): typeof fetch {
-  return (input, init) => {
-    const signals = init?.signal ? [init.signal, signal] : [signal];
-    return base(input, { ...init, signal: AbortSignal.any(signals) });
-  };
-}
-
-/**
  * ChatOllama per call, so that aborting one request never aborts another stream of a shared
- * client. Auto-pull stays off (a request never starts a model download), LangChain's own
- * retries are off (the resilience layer is the only one), and `think` is sent as false so
- * reasoning models keep their thinking out of the answer.
+ * client. Its fetch aborts on the call's signal (ChatOllama does not pass call signals to its
+ * HTTP client, so without it a server that never answers hangs the call), sends the
+ * credentials, and checks the stream line by line (see `ollamaFetch`). Auto-pull stays off (a
+ * request never starts a model download), LangChain's own retries are off (the resilience
+ * layer is the only one), and `think` is sent as false so reasoning models keep their thinking
+ * out of the answer.
  */
 export function createOllamaChatModelFactory(options: OllamaFactoryOptions): ChatModelFactory {
   return (request) =>
     new ChatOllama({
       model: request.model,
       baseUrl: options.host,
-      fetch: abortableFetch(request.signal, options.fetch),
+      fetch: ollamaFetch({ host: options.host, signal: request.signal, credentials: options.credentials, base: options.fetch }),
       checkOrPullModel: false,
       maxRetries: 0,
       think: false,
