@@ -1,10 +1,10 @@
 /**
  * Documents prepared for scoring, once per answer: sentence segments and their word keys, the
- * word tokens in order (to find a composite specific whole), the quantities with the words of
- * their clause (to check a number's role), and command templates with placeholders.
+ * word tokens in order (to find a composite specific whole, or a command with its placeholders
+ * filled in), and the quantities with the words of their clause (to check a number's role).
  */
 import { ABBREVIATIONS } from "./sentences.js";
-import { bindQuantities, boundQuantities, findQuantities, type BoundQuantity, type Quantity } from "./numbers.js";
+import { bindQuantities, boundQuantities, findQuantities, type BoundQuantity } from "./numbers.js";
 import { keyOf } from "./words.js";
 
 const BLOCK_START = /^\s*(?:[-*+]\s|\d{1,3}[.)]\s|#{1,6}\s|\||```|~~~|>)/;
@@ -78,31 +78,8 @@ export function flatten(text: string): string {
   return /\d,\d{3}/.test(out) ? out.replace(/(\d),(?=\d{3}\b)/g, "$1") : out;
 }
 
-/** Placeholders in flattened (lower-case) runbook commands: `$pod`, `${pod}`, `<pod>`, `{{ .pod }}`. */
+/** Placeholders in lower-case runbook commands: `$pod`, `${pod}`, `<pod>`, `{{ .pod }}`. */
 const PLACEHOLDER = /\$\{?[a-z][a-z0-9_]*\}?|<[a-z][a-z0-9_-]*>|\{\{[^}]{1,40}\}\}/g;
-
-/** Patterns for the document's inline code and lines that contain placeholders; a placeholder matches one word. */
-function commandTemplates(content: string): RegExp[] {
-  const out: RegExp[] = [];
-  const seen = new Set<string>();
-  const candidates = [...content.matchAll(/`([^`\n]+)`/g)].map((m) => m[1] ?? "").concat(content.split("\n"));
-  for (const raw of candidates) {
-    if (!/[$<{]/.test(raw)) continue;
-    const text = flatten(raw.replace(/^\s*(?:[-*+$#]\s+)/, "").trim());
-    if (text.length > 300) continue;
-    const parts = text.split(PLACEHOLDER);
-    if (parts.length < 2) continue;
-    const pattern = parts.map(escapeRegExp).join("[^\\s]+");
-    if (seen.has(pattern)) continue;
-    seen.add(pattern);
-    out.push(new RegExp(`^${pattern}$`));
-  }
-  return out;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
 
 /** A sentence-sized piece of a document. */
 export interface Segment {
@@ -124,7 +101,7 @@ export interface DocumentQuantities {
 
 /**
  * A document prepared once per answer for scoring its citations. The parts that only some
- * claims need (quantities, the flattened text, token positions, templates) are built on first use.
+ * claims need (quantities, the flattened text, token positions, placeholders) are built on first use.
  */
 export interface DocumentIndex {
   content: string;
@@ -144,26 +121,29 @@ export interface DocumentIndex {
   quantities(): DocumentQuantities;
   /** Flattened title and headings: specifics there name the document's subject. */
   headings(): string;
-  /** Commands of the document with placeholders (`$POD`, `<pod>`, `{{pod}}`), as patterns. */
-  templates(): RegExp[];
+  /** Per token: -1, or the number of the placeholder (`$POD`, `<pod>`, `{{ .pod }}`) it belongs to. */
+  placeholders(): Int32Array;
 }
 
 const WORD = /[\p{L}\p{N}]+/gu;
 
 function documentQuantities(lower: string, title: string, ranges: ReadonlyArray<[number, number]>): DocumentQuantities {
   const spaced = lower.replace(/\n/g, " ");
-  const list: DocumentQuantity[] = title ? boundQuantities(title).map((q) => ({ ...q, segment: -1 })) : [];
+  const list: DocumentQuantity[] = [];
+  const put = (q: BoundQuantity, segment: number) => {
+    const d = q as DocumentQuantity;
+    d.segment = segment;
+    list.push(d);
+  };
+  if (title) for (const q of boundQuantities(title)) put(q, -1);
   const found = findQuantities(spaced);
   let k = 0;
   for (let i = 0; i < ranges.length && k < found.length; i++) {
     const [start, end] = ranges[i] ?? [0, 0];
-    const mine: Quantity[] = [];
-    while (k < found.length && (found[k]?.start ?? 0) < end) {
-      const q = found[k++];
-      if (q && q.start >= start) mine.push({ ...q, start: q.start - start, end: q.end - start });
-    }
-    if (mine.length === 0) continue;
-    for (const q of bindQuantities(spaced.slice(start, end), mine)) list.push({ ...q, start: q.start + start, end: q.end + start, segment: i });
+    const first = k;
+    while (k < found.length && (found[k]?.start ?? 0) < end) k++;
+    const mine = found.slice(first, k).filter((q) => q.start >= start);
+    if (mine.length > 0) for (const q of bindQuantities(spaced.slice(start, end), mine, start)) put(q, i);
   }
   const clauseFrequency = new Map<string, number>();
   for (const q of list) for (const key of q.context) clauseFrequency.set(key, (clauseFrequency.get(key) ?? 0) + 1);
@@ -183,9 +163,11 @@ export function indexDocument(content: string, title?: string): DocumentIndex {
   const stems = new Set<string>();
   const tokens: string[] = [];
   const tokenSegment: number[] = [];
+  const tokenStart: number[] = [];
   for (const m of titleLower.matchAll(WORD)) {
     tokens.push(m[0]);
     tokenSegment.push(-1);
+    tokenStart.push(-1);
     const key = keyOf(m[0]);
     if (key !== undefined) stems.add(key);
   }
@@ -198,6 +180,7 @@ export function indexDocument(content: string, title?: string): DocumentIndex {
     const segment = inside ? seg : -2;
     tokens.push(m[0]);
     tokenSegment.push(segment);
+    tokenStart.push(at);
     const key = keyOf(m[0]);
     if (key === undefined || segment < 0) continue;
     const list = keySegments.get(key);
@@ -209,7 +192,7 @@ export function indexDocument(content: string, title?: string): DocumentIndex {
   let flat: string | undefined;
   let quantities: DocumentQuantities | undefined;
   let headings: string | undefined;
-  let templates: RegExp[] | undefined;
+  let groups: Int32Array | undefined;
   return {
     content,
     lower,
@@ -233,8 +216,53 @@ export function indexDocument(content: string, title?: string): DocumentIndex {
     flat: () => (flat ??= flatten(title ? `${title}\n${content}` : content)),
     quantities: () => (quantities ??= documentQuantities(lower, titleLower, ranges)),
     headings: () => (headings ??= flatten([title ?? "", ...content.split("\n").filter((l) => /^\s{0,3}#{1,6}\s/.test(l))].join("\n"))),
-    templates: () => (templates ??= commandTemplates(content)),
+    placeholders: () => (groups ??= placeholderGroups(lower, tokenStart)),
   };
+}
+
+function placeholderGroups(lower: string, tokenStart: readonly number[]): Int32Array {
+  const groups = new Int32Array(tokenStart.length).fill(-1);
+  const spans = [...lower.matchAll(PLACEHOLDER)].map((m) => [m.index, m.index + m[0].length] as const);
+  let t = 0;
+  spans.forEach(([start, end], g) => {
+    while (t < tokenStart.length && (tokenStart[t] ?? 0) < start) t++;
+    for (let k = t; k < tokenStart.length && (tokenStart[k] ?? 0) >= 0 && (tokenStart[k] ?? 0) < end; k++) groups[k] = g;
+  });
+  return groups;
+}
+
+/**
+ * Token offsets where a command of the document matches `needle` with its placeholders filled
+ * in: each placeholder takes one to four tokens of the needle that are written together (no
+ * space between them), every other token must be equal.
+ */
+export function templateRuns(doc: DocumentIndex, needle: readonly string[], glued: readonly boolean[]): number[] {
+  const first = needle[0];
+  if (first === undefined) return [];
+  const groups = doc.placeholders();
+  const match = (p: number, i: number): boolean => {
+    while (i < needle.length) {
+      if (p >= doc.tokens.length) return false;
+      const g = groups[p] ?? -1;
+      if (g < 0) {
+        if (doc.tokens[p] !== needle[i]) return false;
+        p++;
+        i++;
+        continue;
+      }
+      let q = p;
+      while (q < doc.tokens.length && groups[q] === g) q++;
+      for (let k = 1; k <= 4 && i + k <= needle.length; k++) {
+        if (k > 1 && !glued[i + k - 1]) break;
+        if (match(q, i + k)) return true;
+      }
+      return false;
+    }
+    return true;
+  };
+  const out: number[] = [];
+  for (const p of doc.tokenPositions().get(first) ?? []) if ((groups[p] ?? -1) < 0 && match(p, 0)) out.push(p);
+  return out;
 }
 
 /** Word tokens of a specific, lower case. */

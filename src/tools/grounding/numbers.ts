@@ -61,8 +61,11 @@ function unitOf(unit: string): { unit: UnitClass; factor: number } | undefined {
 }
 
 /** The quantities of a lower-case text, in order. */
+const MAYBE_QUANTITY = new RegExp(`\\d|\\b(?:${NUMBER_WORDS}|an?\\s+(?:${SPACED_UNITS}))\\b`);
+
 export function findQuantities(lower: string): Quantity[] {
   const out: Quantity[] = [];
+  if (!MAYBE_QUANTITY.test(lower)) return out;
   for (const m of lower.matchAll(QUANTITY)) {
     const digits = m[1];
     const word = m[4];
@@ -130,52 +133,60 @@ export function boundQuantities(lower: string): BoundQuantity[] {
   return bindQuantities(lower, findQuantities(lower));
 }
 
-/** Binds quantities found in a lower-case text (offsets into it) to the words of their clauses. */
-export function bindQuantities(lower: string, found: readonly Quantity[]): BoundQuantity[] {
+/**
+ * Binds quantities to the words of their clauses in a lower-case text; the quantities' offsets
+ * (in order) are `base` plus offsets into the text.
+ */
+export function bindQuantities(lower: string, found: readonly Quantity[], base = 0): BoundQuantity[] {
   const out: BoundQuantity[] = [];
   if (found.length === 0) return out;
+  const words: ClauseWord[] = [];
+  for (const m of lower.matchAll(/[\p{L}\p{N}]+/gu)) {
+    const w = m[0];
+    const plain = !isStopword(w) && !/^\d/.test(w);
+    words.push({ text: w, start: m.index, key: plain ? wordKey(w) : undefined, term: plain && !NOT_A_TERM.has(w) });
+  }
+  // Clause ranges, in order.
+  const clauses: Array<[number, number]> = [];
   let begin = 0;
-  const breaks = [...lower.matchAll(CLAUSE_BREAK)].map((m) => [m.index, m.index + m[0].length] as const);
-  breaks.push([lower.length, lower.length]);
-  for (const [end, next] of breaks) {
-    const offset = begin;
-    begin = next;
-    const quantities = found.filter((q) => q.start >= offset && q.start < end).map((q) => ({ ...q, start: q.start - offset, end: q.end - offset }));
-    if (quantities.length === 0) continue;
-    const clause = lower.slice(offset, end);
-    const words: ClauseWord[] = [];
-    for (const m of clause.matchAll(/[\p{L}\p{N}]+/gu)) {
-      const w = m[0];
-      words.push({ text: w, start: m.index, key: isStopword(w) || /^\d/.test(w) ? undefined : wordKey(w), term: !isStopword(w) && !/^\d/.test(w) && !NOT_A_TERM.has(w) });
-    }
-    for (const q of quantities) {
-      const context = new Set<string>();
-      let left: string | undefined;
-      let right: string | undefined;
-      let before = 0;
-      let after = 0;
-      for (let i = words.length - 1; i >= 0; i--) {
-        const w = words[i];
-        if (!w || w.start >= q.start) continue;
-        before++;
-        if (before > 3) break;
-        if (w.term) {
-          left = w.key;
-          break;
-        }
+  for (const m of lower.matchAll(CLAUSE_BREAK)) {
+    clauses.push([begin, m.index]);
+    begin = m.index + m[0].length;
+  }
+  clauses.push([begin, lower.length]);
+  let c = 0;
+  let firstWord = 0;
+  for (const q of found) {
+    const qs = q.start - base;
+    const qe = q.end - base;
+    while (c < clauses.length - 1 && (clauses[c] as [number, number])[1] <= qs) c++;
+    const [cs, ce] = clauses[c] as [number, number];
+    while (firstWord < words.length && (words[firstWord] as ClauseWord).start < cs) firstWord++;
+    let lastWord = firstWord;
+    while (lastWord < words.length && (words[lastWord] as ClauseWord).start < ce) lastWord++;
+    const context = new Set<string>();
+    let left: string | undefined;
+    let right: string | undefined;
+    let before = 0;
+    let after = 0;
+    let leftDone = false;
+    for (let i = lastWord - 1; i >= firstWord; i--) {
+      const w = words[i] as ClauseWord;
+      if (w.start >= qs) continue;
+      if (!leftDone && ++before <= 3 && w.term) {
+        left = w.key;
+        leftDone = true;
       }
-      for (const w of words) {
-        if (w.start < q.end) continue;
-        after++;
-        if (after > 3) break;
-        if (w.term) {
-          right = w.key;
-          break;
-        }
-      }
-      for (const w of words) if (w.key && (w.start < q.start || w.start >= q.end)) context.add(w.key);
-      out.push({ ...q, start: q.start + offset, end: q.end + offset, context, left, right });
+      if (before >= 3) leftDone = true;
     }
+    for (let i = firstWord; i < lastWord; i++) {
+      const w = words[i] as ClauseWord;
+      if (w.key && (w.start < qs || w.start >= qe)) context.add(w.key);
+      if (w.start < qe || after >= 3 || right !== undefined) continue;
+      after++;
+      if (w.term) right = w.key;
+    }
+    out.push({ ...q, context, left, right });
   }
   return out;
 }

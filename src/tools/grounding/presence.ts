@@ -5,7 +5,7 @@
  * the same amount, in the same role: a number the document gives for another term (the warning
  * threshold stated as the critical one, sizes rotated between volumes) counts as missing.
  */
-import { containsBounded, flatten, tokenRuns, wordTokens, type DocumentIndex, type DocumentQuantity } from "./documents.js";
+import { flatten, templateRuns, tokenRuns, wordTokens, type DocumentIndex, type DocumentQuantity } from "./documents.js";
 import { boundQuantities, findQuantities, sameAmount, type BoundQuantity } from "./numbers.js";
 import { extractSpecifics, type SpecificKind } from "./specifics.js";
 import { wordKey } from "./words.js";
@@ -35,17 +35,29 @@ function exemptParts(text: string, doc: DocumentIndex, exempt: ReadonlySet<strin
   // A command or name that the question filled in: every part is the question's or the document's.
   const parts = text.toLowerCase().split(/[\s/=:,]+/).filter((p) => p.length >= 2);
   if (parts.length < 2 || !parts.some((p) => exempt.has(p))) return false;
-  return parts.every((p) => exempt.has(p) || containsBounded(doc.flat(), p) || tokenRuns(doc, wordTokens(p)).length > 0);
+  return parts.every((p) => exempt.has(p) || tokenRuns(doc, wordTokens(p)).length > 0);
 }
 
 /** Where a non-numeric specific occurs whole: segments (possibly empty when found in the title), or undefined. */
 function locate(kind: SpecificKind, text: string, doc: DocumentIndex, exempt: ReadonlySet<string>): { found: boolean; segments: number[] | undefined } {
   const needle = flatten(text);
-  const words = wordTokens(text);
+  const words: string[] = [];
+  const glued: boolean[] = [];
+  let last = -1;
+  for (const m of needle.matchAll(/[\p{L}\p{N}]+/gu)) {
+    words.push(m[0]);
+    glued.push(last >= 0 && !/\s/.test(needle.slice(last, m.index)));
+    last = m.index + m[0].length;
+  }
+  const segmentsOf = (runs: readonly number[]) => [...new Set(runs.map((p) => doc.tokenSegment[p] ?? -1))].filter((i) => i >= 0);
   const runs = words.length > 0 ? tokenRuns(doc, words) : [];
-  if (runs.length > 0) return { found: true, segments: [...new Set(runs.map((p) => doc.tokenSegment[p] ?? -1))].filter((i) => i >= 0) };
-  if (kind === "identifier" ? containsBounded(doc.flat(), needle) : doc.flat().includes(needle)) return { found: true, segments: undefined };
-  if (kind === "code" && doc.templates().some((t) => t.test(needle))) return { found: true, segments: undefined };
+  if (runs.length > 0) return { found: true, segments: segmentsOf(runs) };
+  // Only a specific without letters or digits needs the text itself.
+  if (words.length === 0 && doc.flat().includes(needle)) return { found: true, segments: undefined };
+  if (kind === "code") {
+    const filled = templateRuns(doc, words, glued);
+    if (filled.length > 0) return { found: true, segments: segmentsOf(filled) };
+  }
   if (exemptParts(text, doc, exempt)) return { found: true, segments: undefined };
   return { found: false, segments: undefined };
 }
@@ -133,7 +145,7 @@ export function checkSpecifics(claim: string, doc: DocumentIndex, exempt: Readon
       const parsed = findQuantities(key);
       if (covered.has(key.replace(/\s+/g, "")) || (parsed.length === 1 && inCode(start))) continue;
       if (parsed.length === 1 && parsed[0]?.raw === key) continue;
-      checks.push({ kind: s.kind, text: s.text, presence: containsBounded(doc.flat(), key) ? 1 : 0, segments: undefined, otherRole: false, start, end: start + key.length });
+      checks.push({ kind: s.kind, text: s.text, presence: tokenRuns(doc, wordTokens(key)).length > 0 ? 1 : 0, segments: undefined, otherRole: false, start, end: start + key.length });
       continue;
     }
     const where = locate(s.kind, s.text, doc, exempt);

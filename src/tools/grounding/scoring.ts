@@ -26,6 +26,8 @@ export interface SupportScore {
 const EXTRA_SEGMENT_PENALTY = 0.05;
 const MAX_WINDOW_SEGMENTS = 3;
 const CANDIDATES_KEPT = 3;
+/** Windows kept while scanning, from which the non-overlapping candidates are picked. */
+const TOP_WINDOWS = 12;
 
 function cutQuote(content: string, start: number, end: number): Quote {
   let stop = end;
@@ -81,13 +83,14 @@ export function scoreSupport(claim: string, doc: DocumentIndex, exempt: Readonly
     for (const i of c.segments ?? []) if (i >= 0) specs[i] = (specs[i] ?? 0) | (1 << k);
   });
   const useful = (i: number) => (words[i] ?? 0) !== 0 || (specs[i] ?? 0) !== 0;
-  // Windows as parallel arrays (no object per window); the best few are picked by linear scans.
-  const wScore: number[] = [];
-  const wWords: number[] = [];
-  const wStart: number[] = [];
-  const wEnd: number[] = [];
-  for (let i = 0; i < segs.length; i++) {
-    if (!useful(i)) continue;
+  const starts = new Set<number>();
+  for (const st of tracked) for (const i of doc.keySegments.get(st) ?? []) starts.add(i);
+  for (const c of placed) for (const i of c.segments ?? []) if (i >= 0) starts.add(i);
+  // The best windows, kept in a short list ordered best first (score, then earlier, then shorter).
+  const top: Array<{ score: number; words: number; start: number; end: number }> = [];
+  const before = (a: { score: number; start: number; end: number }, b: { score: number; start: number; end: number }) =>
+    a.score > b.score || (a.score === b.score && (a.start < b.start || (a.start === b.start && a.end < b.end)));
+  for (const i of [...starts].sort((a, b) => a - b)) {
     let w = 0;
     let s = 0;
     for (let size = 1; size <= MAX_WINDOW_SEGMENTS && i + size <= segs.length; size++) {
@@ -96,33 +99,23 @@ export function scoreSupport(claim: string, doc: DocumentIndex, exempt: Readonly
       s |= specs[lastIndex] ?? 0;
       if (!useful(lastIndex)) continue;
       const wordShare = tracked.length === 0 ? 1 : popcount(w) / tracked.length;
-      const score = checks.length > 0 ? (wordShare + popcount(s) / checks.length) / 2 : wordShare;
-      wScore.push(score - EXTRA_SEGMENT_PENALTY * (size - 1));
-      wWords.push(wordShare);
-      wStart.push(segs[i]?.start ?? 0);
-      wEnd.push(segs[lastIndex]?.end ?? 0);
+      const score = (checks.length > 0 ? (wordShare + popcount(s) / checks.length) / 2 : wordShare) - EXTRA_SEGMENT_PENALTY * (size - 1);
+      if (score <= 0) continue;
+      const window = { score, words: wordShare, start: segs[i]?.start ?? 0, end: segs[lastIndex]?.end ?? 0 };
+      if (top.length === TOP_WINDOWS && !before(window, top[TOP_WINDOWS - 1] as (typeof top)[number])) continue;
+      let at = top.length;
+      while (at > 0 && before(window, top[at - 1] as (typeof top)[number])) at--;
+      top.splice(at, 0, window);
+      if (top.length > TOP_WINDOWS) top.pop();
     }
   }
   const candidates: Quote[] = [];
   let spanRecall = 0;
-  const taken = new Set<number>();
-  while (candidates.length < CANDIDATES_KEPT) {
-    let bestIndex = -1;
-    for (let k = 0; k < wScore.length; k++) {
-      if (taken.has(k) || (wScore[k] ?? 0) <= 0) continue;
-      if (candidates.some((q) => (wStart[k] ?? 0) < q.end && q.start < (wEnd[k] ?? 0))) continue;
-      if (bestIndex < 0) {
-        bestIndex = k;
-        continue;
-      }
-      const d = (wScore[k] ?? 0) - (wScore[bestIndex] ?? 0);
-      const better = d > 0 || (d === 0 && ((wStart[k] ?? 0) < (wStart[bestIndex] ?? 0) || ((wStart[k] ?? 0) === (wStart[bestIndex] ?? 0) && (wEnd[k] ?? 0) < (wEnd[bestIndex] ?? 0))));
-      if (better) bestIndex = k;
-    }
-    if (bestIndex < 0) break;
-    taken.add(bestIndex);
-    if (candidates.length === 0) spanRecall = wWords[bestIndex] ?? 0;
-    candidates.push(cutQuote(doc.content, wStart[bestIndex] ?? 0, wEnd[bestIndex] ?? 0));
+  for (const c of top) {
+    if (candidates.length >= CANDIDATES_KEPT) break;
+    if (candidates.some((q) => c.start < q.end && q.start < c.end)) continue;
+    if (candidates.length === 0) spanRecall = c.words;
+    candidates.push(cutQuote(doc.content, c.start, c.end));
   }
   const best = candidates[0];
   const lexical = Math.round((0.5 * spanRecall + 0.5 * docRecall) * 1000) / 1000;

@@ -25,7 +25,8 @@ const CAMEL = /[a-z][A-Z]|[A-Z]{2,}[a-z]/;
 const ERRNO = /^(?:E[A-Z]{3,}|SIG[A-Z]{3,})$/;
 
 function isSpecificToken(token: string): SpecificKind | undefined {
-  if (token.length < 2) return undefined;
+  // A plain lower-case word is never one (the common case, so it is decided first).
+  if (token.length < 2 || /^[a-z]+$/.test(token)) return undefined;
   if (COMMON_TERMS.has(token.toLowerCase())) return undefined;
   if (NUMBER.test(token)) {
     const digits = token.replace(/[^\d]/g, "");
