@@ -116,8 +116,8 @@ export const SETTINGS = [
     env: "BRUNO_REQUEST_TIMEOUT_MS",
     path: "timeouts.requestMs",
     schema: positiveInt,
-    default: 600_000,
-    doc: "deadline for a whole turn, retries and fallbacks included",
+    default: 120_000,
+    doc: "deadline for a whole turn, retries and fallbacks included; each model of the chain gets its share of what is left",
   }),
   setting({
     env: "BRUNO_THREAD_WAIT_MS",

@@ -46,7 +46,12 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
     const documents = documentsInPrompt(state);
     const numCtx = state.numCtx ?? DEFAULT_NUM_CTX;
     const traced = modelCallTraceConfig({ model, profile, numCtx, seed: deps.config.seed, attempt: index + 1, repairRound, documents });
-    const turnDeadline = (state.startedAt ?? deps.clock.now()) + deps.config.timeouts.requestMs;
+    const startedAt = deps.clock.now();
+    const turnDeadline = (state.startedAt ?? startedAt) + deps.config.timeouts.requestMs;
+    // Each model left in the chain gets an equal share of the turn's remaining time, so a hung
+    // server still lets the last model try; a repair round may use all of it.
+    const modelsLeft = repairRound > 0 ? 1 : Math.max(1, (state.selection?.chain.length ?? 1) - index);
+    const modelDeadline = startedAt + Math.max(0, turnDeadline - startedAt) / modelsLeft;
     const messages = await messagesFor(state);
 
     let attempted = false;
@@ -61,15 +66,17 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
         { model, messages, temperature: profile.temperature, maxTokens: profile.maxTokens, numCtx, documents: documents.length },
         { base: deps.logger, run: log },
       );
-      const remaining = turnDeadline - deps.clock.now();
+      const now = deps.clock.now();
+      const remaining = Math.min(turnDeadline, modelDeadline) - now;
       if (remaining <= 0) {
-        const expired = turnExpired(deps.config.timeouts.requestMs);
+        const expired = now >= turnDeadline ? turnExpired(deps.config.timeouts.requestMs) : shareSpent(model);
         observed.fail(expired, expired);
         throw expired;
       }
       const deadline = new StreamDeadline({
         ...deps.config.timeouts,
         totalMs: Math.min(deps.config.timeouts.totalMs, remaining),
+        ...(remaining < deps.config.timeouts.totalMs ? { totalSetting: "this model's share of BRUNO_REQUEST_TIMEOUT_MS" } : {}),
         signal: attemptSignal,
         model,
       });
@@ -146,6 +153,7 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
           host,
           model,
           signal: config.signal,
+          retryWithinMs: modelDeadline - startedAt,
           onEvent: (event) => {
             if (event.type === "retry" && streamedText) {
               emit({ type: "answer_restart", model, next: model, reason: "retry" });
@@ -185,4 +193,8 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
 
 function turnExpired(requestMs: number): TimeoutError {
   return new TimeoutError("TIMEOUT_TOTAL", `the request did not finish within ${requestMs} ms (BRUNO_REQUEST_TIMEOUT_MS)`, { scope: "turn" });
+}
+
+function shareSpent(model: string): TimeoutError {
+  return new TimeoutError("TIMEOUT_TOTAL", `${model} used its share of the turn (BRUNO_REQUEST_TIMEOUT_MS split along the model chain)`);
 }

@@ -11,6 +11,8 @@ export interface StreamDeadlineOptions {
   signal?: AbortSignal | undefined;
   /** Named in messages. */
   model?: string | undefined;
+  /** The setting that `totalMs` comes from, named in its message; `BRUNO_TIMEOUT_MS` by default. */
+  totalSetting?: string | undefined;
 }
 
 /**
@@ -38,7 +40,7 @@ export class StreamDeadline {
     options.signal?.addEventListener("abort", this.onCallerAbort, { once: true });
     const who = options.model ? `model '${options.model}'` : "the model";
     this.totalTimer = setTimeout(
-      () => this.expire(new TimeoutError("TIMEOUT_TOTAL", `${who} did not finish within ${options.totalMs} ms (BRUNO_TIMEOUT_MS)`)),
+      () => this.expire(new TimeoutError("TIMEOUT_TOTAL", `${who} did not finish within ${options.totalMs} ms (${options.totalSetting ?? "BRUNO_TIMEOUT_MS"})`)),
       options.totalMs,
     );
     this.tokenTimer = setTimeout(

@@ -42,6 +42,8 @@ export interface CallOptions {
   /** The caller's signal: cancels waiting in the queue, backoff sleeps and the call. */
   signal?: AbortSignal | undefined;
   onEvent?: (event: ResilienceEvent) => void;
+  /** No retry starts (backoff included) later than this many ms after the call began; unbounded when unset. */
+  retryWithinMs?: number | undefined;
 }
 
 /**
@@ -141,6 +143,7 @@ export class Resilience {
     const { host, model } = options;
     const signal = options.signal ?? new AbortController().signal;
     const maxAttempts = Math.max(1, this.settings.retry.maxAttempts);
+    const started = performance.now();
     let backoff: IBackoff<unknown> | undefined;
     // The model's circuit changes under this call: the caller hears of it too (its stream, its CLI line).
     const circuitListener = (event: ResilienceEvent) => {
@@ -159,6 +162,8 @@ export class Resilience {
           if (attempt >= maxAttempts || signal.aborted || !isRetryable(error)) throw error;
           backoff = (backoff ?? new ExponentialBackoff({ initialDelay: this.settings.retry.initialDelayMs, maxDelay: this.settings.retry.maxDelayMs })).next({ attempt, signal });
           const delayMs = backoff.duration;
+          // The caller's time for this model is spent: no retry it could not wait for.
+          if (options.retryWithinMs !== undefined && performance.now() + delayMs - started >= options.retryWithinMs) throw error;
           this.emit({ type: "retry", host, model, attempt, delayMs, code: isBrunoError(error) ? error.code : "UNKNOWN" }, options.onEvent);
           await sleep(delayMs, signal);
         }
