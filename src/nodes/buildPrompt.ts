@@ -60,16 +60,24 @@ export function createBuildPromptNode(getDeps: () => GenerationDeps) {
     for (let i = 0; i < history.length; i += 2) {
       historyTurns.push(history.slice(i, i + 2).reduce((n, m) => n + tokens(messageText(m)), 0));
     }
+    // The answer never takes more than half the window: a small window still holds the question.
+    const answerTokens = Math.min(profile.maxTokens, Math.floor(numCtx / 2));
+    const questionTokens = tokens(state.query);
     const budget = fitContext({
       numCtx,
-      reserveOutput: profile.maxTokens,
+      reserveOutput: answerTokens,
       fixedTokens: fixed.reduce((n, m) => n + tokens(messageText(m)), 0),
       documentTokens: documents.map((d) => tokens(formatDocuments([d]))),
       historyTokens: historyTurns,
     });
     if (!budget.fits) {
+      // Blame the question only when it is what fills the window.
+      const hint =
+        questionTokens * 2 > budget.needed
+          ? "shorten the question (it is most of the prompt), or give the model a larger window"
+          : "give the model a larger window";
       const overflow = new ContextOverflowError(
-        `the instructions and the question need about ${budget.needed} tokens but ${model} has ${budget.available} left in its ${numCtx}-token context after reserving ${profile.maxTokens} for the answer; shorten the question or give the model a larger contextLength in BRUNO_CATALOG`,
+        `the instructions and the question need about ${budget.needed} tokens but ${model} has ${budget.available} left in its ${numCtx}-token context after reserving ${answerTokens} for the answer; ${hint}: contextLength in BRUNO_CATALOG (Ollama), BRUNO_CONTEXT_SIZE (embedded engine)`,
         { details: { model, numCtx, needed: budget.needed, available: budget.available } },
       );
       return handOver(deps, config, state, overflow, "skipped");
@@ -96,6 +104,7 @@ export function createBuildPromptNode(getDeps: () => GenerationDeps) {
       documentsUsed: kept.length,
       promptChars: promptMessages.reduce((n, m) => n + messageText(m).length, 0),
       fitNotices,
+      answerTokens,
     };
   };
 }

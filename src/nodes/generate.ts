@@ -40,7 +40,8 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
     const model = currentModel(state);
     if (model === undefined) throw new GenerationError("no model selected; selectModel must run before generate");
     const host = deps.admin.host;
-    const profile = profileFor(state.queryType);
+    const queryProfile = profileFor(state.queryType);
+    const profile = state.answerTokens !== undefined && state.answerTokens < queryProfile.maxTokens ? { ...queryProfile, maxTokens: state.answerTokens } : queryProfile;
     const log = deps.telemetry.runLogger(deps.logger, config, { model, queryType: state.queryType, attempt: index + 1, repair: repairRound > 0 });
     const emit = (event: GenerationEvent) => emitStreamEvent(deps, config, event);
     const documents = documentsInPrompt(state);

@@ -75,6 +75,8 @@ export const GenerationState = new StateSchema({
   /** Context window requested for the current model (`num_ctx`), set by buildPrompt. */
   numCtx: new UntrackedValue(z.number().int().positive().optional(), { guard: false }),
   /** What context fitting dropped for the current model; reported with the answer. */
+  /** Most tokens the answer may take with the current model (`num_predict`): the profile's, at most half the window. */
+  answerTokens: new UntrackedValue(z.number().int().positive().optional(), { guard: false }),
   fitNotices: new UntrackedValue(z.array(Notice).default(() => []), { guard: false }),
   /** The model `promptMessages` were built for. */
   promptModel: new UntrackedValue(z.string().optional(), { guard: false }),
