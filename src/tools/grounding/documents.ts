@@ -127,7 +127,7 @@ export interface DocumentIndex {
 
 const WORD = /[\p{L}\p{N}]+/gu;
 
-function documentQuantities(lower: string, title: string, ranges: ReadonlyArray<[number, number]>): DocumentQuantities {
+function documentQuantities(lower: string, title: string, ranges: ReadonlyArray<[number, number]>, tokens: readonly string[], tokenStart: readonly number[]): DocumentQuantities {
   const spaced = lower.replace(/\n/g, " ");
   const list: DocumentQuantity[] = [];
   const put = (q: BoundQuantity, segment: number) => {
@@ -143,11 +143,32 @@ function documentQuantities(lower: string, title: string, ranges: ReadonlyArray<
     const first = k;
     while (k < found.length && (found[k]?.start ?? 0) < end) k++;
     const mine = found.slice(first, k).filter((q) => q.start >= start);
-    if (mine.length > 0) for (const q of bindQuantities(spaced.slice(start, end), mine, start)) put(q, i);
+    if (mine.length === 0) continue;
+    // The segment's words, from the document's tokens (offsets relative to the segment).
+    let a = lowerBound(tokenStart, start);
+    const text: string[] = [];
+    const at: number[] = [];
+    for (; a < tokenStart.length && (tokenStart[a] ?? 0) < end; a++) {
+      text.push(tokens[a] ?? "");
+      at.push((tokenStart[a] ?? 0) - start);
+    }
+    for (const q of bindQuantities(spaced.slice(start, end), mine, start, { text, start: at })) put(q, i);
   }
   const clauseFrequency = new Map<string, number>();
   for (const q of list) for (const key of q.context) clauseFrequency.set(key, (clauseFrequency.get(key) ?? 0) + 1);
   return { list, clauseFrequency };
+}
+
+/** The first index whose value is at least `value` in an ascending list (title tokens, -1, come first). */
+function lowerBound(list: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((list[mid] ?? 0) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
@@ -214,7 +235,7 @@ export function indexDocument(content: string, title?: string): DocumentIndex {
       return positions;
     },
     flat: () => (flat ??= flatten(title ? `${title}\n${content}` : content)),
-    quantities: () => (quantities ??= documentQuantities(lower, titleLower, ranges)),
+    quantities: () => (quantities ??= documentQuantities(lower, titleLower, ranges, tokens, tokenStart)),
     headings: () => (headings ??= flatten([title ?? "", ...content.split("\n").filter((l) => /^\s{0,3}#{1,6}\s/.test(l))].join("\n"))),
     placeholders: () => (groups ??= placeholderGroups(lower, tokenStart)),
   };

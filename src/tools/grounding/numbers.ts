@@ -102,15 +102,6 @@ export function sameAmount(claim: Pick<Quantity, "value" | "unit">, doc: Pick<Qu
 // Clauses
 // ---------------------------------------------------------------------------------------------
 
-/** A word of a clause: its text, offset, and key (undefined for stopwords and numbers). */
-export interface ClauseWord {
-  text: string;
-  start: number;
-  key: string | undefined;
-  /** A content word that can name what a number counts (not "less", "than", "within"). */
-  term: boolean;
-}
-
 /** A quantity with the words around it in its clause. */
 export interface BoundQuantity extends Quantity {
   /** Keys of the clause's other content words. */
@@ -137,15 +128,37 @@ export function boundQuantities(lower: string): BoundQuantity[] {
  * Binds quantities to the words of their clauses in a lower-case text; the quantities' offsets
  * (in order) are `base` plus offsets into the text.
  */
-export function bindQuantities(lower: string, found: readonly Quantity[], base = 0): BoundQuantity[] {
+export function bindQuantities(lower: string, found: readonly Quantity[], base = 0, tokens?: { text: readonly string[]; start: readonly number[] }): BoundQuantity[] {
   const out: BoundQuantity[] = [];
   if (found.length === 0) return out;
-  const words: ClauseWord[] = [];
-  for (const m of lower.matchAll(/[\p{L}\p{N}]+/gu)) {
-    const w = m[0];
-    const plain = !isStopword(w) && !/^\d/.test(w);
-    words.push({ text: w, start: m.index, key: plain ? wordKey(w) : undefined, term: plain && !NOT_A_TERM.has(w) });
+  // The words of the text (offsets into it): given by the caller, or found here.
+  let texts: readonly string[];
+  let starts: readonly number[];
+  if (tokens) {
+    texts = tokens.text;
+    starts = tokens.start;
+  } else {
+    const t: string[] = [];
+    const st: number[] = [];
+    for (const m of lower.matchAll(/[\p{L}\p{N}]+/gu)) {
+      t.push(m[0]);
+      st.push(m.index);
+    }
+    texts = t;
+    starts = st;
   }
+  const keys: Array<string | null | undefined> = new Array(texts.length);
+  /** The word's key (null: a stopword or a number) and whether it can name a term. */
+  const keyAt = (i: number): string | null => {
+    let k = keys[i];
+    if (k === undefined) {
+      const w = texts[i] ?? "";
+      k = isStopword(w) || /^\d/.test(w) ? null : wordKey(w);
+      keys[i] = k;
+    }
+    return k;
+  };
+  const termAt = (i: number) => keyAt(i) !== null && !NOT_A_TERM.has(texts[i] ?? "");
   // Clause ranges, in order.
   const clauses: Array<[number, number]> = [];
   let begin = 0;
@@ -161,30 +174,29 @@ export function bindQuantities(lower: string, found: readonly Quantity[], base =
     const qe = q.end - base;
     while (c < clauses.length - 1 && (clauses[c] as [number, number])[1] <= qs) c++;
     const [cs, ce] = clauses[c] as [number, number];
-    while (firstWord < words.length && (words[firstWord] as ClauseWord).start < cs) firstWord++;
+    while (firstWord < starts.length && (starts[firstWord] ?? 0) < cs) firstWord++;
     let lastWord = firstWord;
-    while (lastWord < words.length && (words[lastWord] as ClauseWord).start < ce) lastWord++;
+    while (lastWord < starts.length && (starts[lastWord] ?? 0) < ce) lastWord++;
     const context = new Set<string>();
     let left: string | undefined;
     let right: string | undefined;
     let before = 0;
-    let after = 0;
-    let leftDone = false;
-    for (let i = lastWord - 1; i >= firstWord; i--) {
-      const w = words[i] as ClauseWord;
-      if (w.start >= qs) continue;
-      if (!leftDone && ++before <= 3 && w.term) {
-        left = w.key;
-        leftDone = true;
+    for (let i = lastWord - 1; i >= firstWord && before < 3; i--) {
+      if ((starts[i] ?? 0) >= qs) continue;
+      before++;
+      if (termAt(i)) {
+        left = keyAt(i) ?? undefined;
+        break;
       }
-      if (before >= 3) leftDone = true;
     }
+    let after = 0;
     for (let i = firstWord; i < lastWord; i++) {
-      const w = words[i] as ClauseWord;
-      if (w.key && (w.start < qs || w.start >= qe)) context.add(w.key);
-      if (w.start < qe || after >= 3 || right !== undefined) continue;
+      const at = starts[i] ?? 0;
+      const key = keyAt(i);
+      if (key !== null && (at < qs || at >= qe)) context.add(key);
+      if (at < qe || after >= 3 || right !== undefined) continue;
       after++;
-      if (w.term) right = w.key;
+      if (termAt(i)) right = key ?? undefined;
     }
     out.push({ ...q, context, left, right });
   }
