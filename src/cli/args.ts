@@ -178,6 +178,7 @@ export function parseCommand(argv: readonly string[]): Command {
     throw usageError(`--provider must be one of ${PROVIDERS.join(", ")}, not ${quote(v.provider as string)}`, name);
   }
   if (v["model-file"] !== undefined && v["model-file"].trim() === "") throw usageError("--model-file needs the path of a .gguf file", name);
+  if (v.db !== undefined && v.db.trim() === "") throw usageError("--db needs the path of a SQLite file (leave it out to keep the conversation in memory)", name);
   const options: CommonOptions = {
     host: v.host,
     db: v.db,
