@@ -1,6 +1,6 @@
 import { QUERY_TYPES, traitsOf, type Complexity, type QueryType } from "../domain/index.js";
 import weightsFile from "./routing/naiveBayesWeights.json" with { type: "json" };
-import { NaiveBayesModel, NaiveBayesWeights, routingFeatures } from "./routing/naiveBayes.js";
+import { checkWeights, NaiveBayesModel, routingFeatures } from "./routing/naiveBayes.js";
 import {
   CODE_REQUEST_SIGNALS,
   COMPLEX_COMPONENT_COUNT,
@@ -192,9 +192,11 @@ let model: NaiveBayesModel | undefined;
 /** The learned component, built from the committed weights file on first use. */
 export function routingModel(): NaiveBayesModel {
   if (!model) {
-    const parsed = NaiveBayesWeights.safeParse(weightsFile);
-    if (!parsed.success) throw new Error(`src/tools/routing/naiveBayesWeights.json is not a valid weights file (${parsed.error.issues[0]?.message ?? "invalid"}); regenerate it with npm run train:routing`);
-    model = new NaiveBayesModel(parsed.data);
+    try {
+      model = new NaiveBayesModel(checkWeights(weightsFile));
+    } catch (error) {
+      throw new Error(`src/tools/routing/naiveBayesWeights.json: ${(error as Error).message}; regenerate it with npm run train:routing`, { cause: error });
+    }
   }
   return model;
 }

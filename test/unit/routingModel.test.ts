@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { readJsonl, RoutingItem } from "../../evals/datasets/schema.js";
 import { QUERY_TYPES } from "../../src/domain/index.js";
 import { routingModel } from "../../src/tools/classifier.js";
-import { NaiveBayesModel, NaiveBayesWeights, routingFeatures, trainNaiveBayes } from "../../src/tools/routing/naiveBayes.js";
+import { checkWeights, NaiveBayesModel, NaiveBayesWeights, routingFeatures, trainNaiveBayes } from "../../src/tools/routing/naiveBayes.js";
 import { serializeWeights, trainRoutingModel } from "../../src/tools/routing/train.js";
 
 const DEV_SET = new URL("../../evals/datasets/routing.jsonl", import.meta.url).pathname;
@@ -72,6 +72,15 @@ describe("trainNaiveBayes / NaiveBayesModel", () => {
     expect(NaiveBayesWeights.safeParse(good).success).toBe(true);
     expect(NaiveBayesWeights.safeParse({ ...good, classes: ["chat"] }).success).toBe(false);
     expect(NaiveBayesWeights.safeParse({ ...good, features: { x: [-1, 0, 0, 0, 0, 0, 0] } }).success).toBe(false);
+  });
+
+  it("checkWeights (what the classifier loads the file with) accepts good weights and names the first bad row", () => {
+    const good = trainNaiveBayes(items, { alpha: 1, minDocFrequency: 1 });
+    expect(checkWeights(JSON.parse(JSON.stringify(good)))).toEqual(good);
+    expect(() => checkWeights({ ...good, features: { ...good.features, oops: [1, 2] } })).toThrow(/feature "oops" needs 7 counts/);
+    expect(() => checkWeights({ ...good, features: { ...good.features, neg: [0, 0, 0, 0, 0, 0, -1] } })).toThrow(/feature "neg" needs 7 counts \(whole numbers ≥ 0\)/);
+    expect(() => checkWeights({ ...good, alpha: 0 })).toThrow(/invalid naive-Bayes weights/);
+    expect(() => checkWeights(null)).toThrow(/invalid naive-Bayes weights/);
   });
 });
 

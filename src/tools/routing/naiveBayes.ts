@@ -52,6 +52,25 @@ export const NaiveBayesWeights = z.object({
 });
 export type NaiveBayesWeights = z.infer<typeof NaiveBayesWeights>;
 
+const WeightsHead = NaiveBayesWeights.omit({ features: true }).extend({ features: z.record(z.string(), z.unknown()) });
+
+/**
+ * Checks an untyped weights object (the JSON file) and returns it typed. The head goes through
+ * the schema; the feature rows, which are most of the file, are checked in one plain pass (a
+ * schema pass over them costs tens of milliseconds at first use). Throws naming the first problem.
+ */
+export function checkWeights(raw: unknown): NaiveBayesWeights {
+  const head = WeightsHead.safeParse(raw);
+  if (!head.success) throw new Error(`invalid naive-Bayes weights: ${z.prettifyError(head.error)}`);
+  const k = head.data.classes.length;
+  for (const [feature, row] of Object.entries(head.data.features)) {
+    if (!Array.isArray(row) || row.length !== k || !row.every((n) => Number.isInteger(n) && n >= 0)) {
+      throw new Error(`invalid naive-Bayes weights: feature ${JSON.stringify(feature)} needs ${k} counts (whole numbers ≥ 0)`);
+    }
+  }
+  return head.data as NaiveBayesWeights;
+}
+
 export interface TrainingItem {
   query: string;
   queryType: QueryType;
