@@ -167,6 +167,21 @@ export function bindQuantities(lower: string, found: readonly Quantity[], base =
     begin = m.index + m[0].length;
   }
   clauses.push([begin, lower.length]);
+  // One context per clause: its content words, less units and number words (they are the quantity's own).
+  const contexts = new Map<number, Set<string>>();
+  const contextOf = (c: number, from: number, to: number) => {
+    let set = contexts.get(c);
+    if (!set) {
+      set = new Set<string>();
+      for (let i = from; i < to; i++) {
+        const key = keyAt(i);
+        const w = texts[i] ?? "";
+        if (key !== null && !(w in WORDS) && !(w in DURATION) && !(w in BYTES) && w !== "percent") set.add(key);
+      }
+      contexts.set(c, set);
+    }
+    return set;
+  };
   let c = 0;
   let firstWord = 0;
   for (const q of found) {
@@ -177,27 +192,25 @@ export function bindQuantities(lower: string, found: readonly Quantity[], base =
     while (firstWord < starts.length && (starts[firstWord] ?? 0) < cs) firstWord++;
     let lastWord = firstWord;
     while (lastWord < starts.length && (starts[lastWord] ?? 0) < ce) lastWord++;
-    const context = new Set<string>();
+    let p = firstWord;
+    while (p < lastWord && (starts[p] ?? 0) < qs) p++;
     let left: string | undefined;
-    let right: string | undefined;
-    let before = 0;
-    for (let i = lastWord - 1; i >= firstWord && before < 3; i--) {
-      if ((starts[i] ?? 0) >= qs) continue;
-      before++;
+    for (let i = p - 1; i >= firstWord && i >= p - 3; i--) {
       if (termAt(i)) {
         left = keyAt(i) ?? undefined;
         break;
       }
     }
-    let after = 0;
-    for (let i = firstWord; i < lastWord; i++) {
-      const at = starts[i] ?? 0;
-      const key = keyAt(i);
-      if (key !== null && (at < qs || at >= qe)) context.add(key);
-      if (at < qe || after >= 3 || right !== undefined) continue;
-      after++;
-      if (termAt(i)) right = key ?? undefined;
+    let r = p;
+    while (r < lastWord && (starts[r] ?? 0) < qe) r++;
+    let right: string | undefined;
+    for (let i = r; i < lastWord && i < r + 3; i++) {
+      if (termAt(i)) {
+        right = keyAt(i) ?? undefined;
+        break;
+      }
     }
+    const context = contextOf(c, firstWord, lastWord);
     out.push({ ...q, context, left, right });
   }
   return out;
