@@ -100,7 +100,8 @@ describe.concurrent("bruno ask", () => {
     const server = await startServer({ timing: { tokenDelayMs: 30 } });
     server.script({ content: "word ".repeat(200).trim() });
     const run = startBruno(["ask", QUERY], { env: { OLLAMA_HOST: server.url } });
-    await until(() => run.stdout().includes("word word"), "the first tokens", 10_000);
+    await until(() => run.stdout().includes("word word") || run.exited(), "the first tokens");
+    expect(run.exited(), run.stderr()).toBe(false);
     run.cancel();
     const result = await run.done;
     expect(result.code).toBe(130);

@@ -50,6 +50,8 @@ export interface CliRun {
   end(text?: string): void;
   /** Aborts the run as Ctrl-C does. */
   cancel(): void;
+  /** True once `runCli` has returned. */
+  exited(): boolean;
   done: Promise<CliResult>;
 }
 
@@ -129,6 +131,11 @@ export function startBruno(argv: readonly string[], options: CliOptions = {}): C
     });
     return { code, stdout, stderr, chunks, writes, ms: performance.now() - started };
   });
+  let exited = false;
+  done.then(
+    () => (exited = true),
+    () => (exited = true),
+  );
   return {
     stdout: () => stdout,
     stderr: () => stderr,
@@ -140,6 +147,7 @@ export function startBruno(argv: readonly string[], options: CliOptions = {}): C
       if (stdin instanceof PassThrough) stdin.end(text);
     },
     cancel: () => controller.abort(new Error("interrupted")),
+    exited: () => exited,
     done,
   };
 }
