@@ -1,6 +1,7 @@
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { basename, extname, join, relative } from "node:path";
 import { DocumentsError, type ContextDocument } from "../app/index.js";
+import { readTextFile } from "./textFile.js";
 
 /** File types `--docs` reads. */
 export const DOCUMENT_EXTENSIONS = new Set([".md", ".markdown", ".txt", ".rst", ".adoc"]);
@@ -114,13 +115,7 @@ export async function loadDocumentSections(paths: readonly string[], cwd = proce
   }
   const sections: DocumentSection[] = [];
   for (const file of files) {
-    let text: string;
-    try {
-      text = await readFile(file, "utf8");
-    } catch (cause) {
-      throw new DocumentsError(`cannot read '${file}': ${(cause as Error).message}`, { cause });
-    }
-    if (text.includes("\u0000")) throw new DocumentsError(`'${file}' is not a text file`);
+    const { text } = await readTextFile(file);
     const source = relative(cwd, file) || file;
     sections.push(...splitSections(text, fileTitle(text, file), source));
   }
