@@ -1,11 +1,16 @@
 /**
  * Fault matrix row 15: the `bruno` command against a dead server, in process
- * (`test/support/cliHarness.ts`), so its time is the command's own, with no start-up to
- * subtract.
+ * (`test/support/cliHarness.ts`). The runtime (LangChain, the graph) is loaded before the clock
+ * starts, as a process has at start-up, so the time measured is the command's own.
  */
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadRuntime } from "../../src/app/index.js";
 import { bruno } from "../support/cliHarness.js";
 import { closedPort } from "../support/net.js";
+
+beforeAll(async () => {
+  await loadRuntime();
+}, 60_000);
 
 describe("15. the CLI against a dead server", () => {
   it("`bruno ask \"x\" --host 127.0.0.1:<closed port>` exits 3 promptly with one clear line on stderr", async () => {
