@@ -5,7 +5,7 @@
  */
 import { ABBREVIATIONS } from "./sentences.js";
 import { bindQuantities, boundQuantities, findQuantities, type BoundQuantity } from "./numbers.js";
-import { keyOf } from "./words.js";
+import { forEachWord, keyOf } from "./words.js";
 
 const BLOCK_START = /^\s*(?:[-*+]\s|\d{1,3}[.)]\s|#{1,6}\s|\||```|~~~|>)/;
 
@@ -114,6 +114,8 @@ export interface DocumentIndex {
   /** Word tokens (letters and digits) of the title and the content, in order, and the segment of each (-1 title, -2 none). */
   tokens: string[];
   tokenSegment: number[];
+  /** Index of the first token of each segment. */
+  segmentFirstToken: number[];
   /** Where each token occurs. */
   tokenPositions(): Map<string, number[]>;
   /** Title and content: lower case, whitespace collapsed, thousands separators dropped. */
@@ -124,8 +126,6 @@ export interface DocumentIndex {
   /** Per token: -1, or the number of the placeholder (`$POD`, `<pod>`, `{{ .pod }}`) it belongs to. */
   placeholders(): Int32Array;
 }
-
-const WORD = /[\p{L}\p{N}]+/gu;
 
 function documentQuantities(lower: string, title: string, ranges: ReadonlyArray<[number, number]>, tokens: readonly string[], tokenStart: readonly number[]): DocumentQuantities {
   const spaced = lower.replace(/\n/g, " ");
@@ -185,29 +185,30 @@ export function indexDocument(content: string, title?: string): DocumentIndex {
   const tokens: string[] = [];
   const tokenSegment: number[] = [];
   const tokenStart: number[] = [];
-  for (const m of titleLower.matchAll(WORD)) {
-    tokens.push(m[0]);
+  const segmentFirstToken: number[] = new Array(ranges.length).fill(-1);
+  forEachWord(titleLower, (w) => {
+    tokens.push(w);
     tokenSegment.push(-1);
     tokenStart.push(-1);
-    const key = keyOf(m[0]);
+    const key = keyOf(w);
     if (key !== undefined) stems.add(key);
-  }
+  });
   // One pass over the content: each word goes to the segment it is in (-2: between segments, e.g. a fence line).
   let seg = 0;
-  for (const m of lower.matchAll(WORD)) {
-    const at = m.index;
+  forEachWord(lower, (w, at) => {
     while (seg < ranges.length && (ranges[seg] as [number, number])[1] <= at) seg++;
     const inside = seg < ranges.length && (ranges[seg] as [number, number])[0] <= at;
     const segment = inside ? seg : -2;
-    tokens.push(m[0]);
+    if (inside && segmentFirstToken[seg] === -1) segmentFirstToken[seg] = tokens.length;
+    tokens.push(w);
     tokenSegment.push(segment);
     tokenStart.push(at);
-    const key = keyOf(m[0]);
-    if (key === undefined || segment < 0) continue;
+    const key = keyOf(w);
+    if (key === undefined || segment < 0) return;
     const list = keySegments.get(key);
     if (!list) keySegments.set(key, [segment]);
     else if (list[list.length - 1] !== segment) list.push(segment);
-  }
+  });
   for (const key of keySegments.keys()) stems.add(key);
   let positions: Map<string, number[]> | undefined;
   let flat: string | undefined;
@@ -222,6 +223,7 @@ export function indexDocument(content: string, title?: string): DocumentIndex {
     keySegments,
     tokens,
     tokenSegment,
+    segmentFirstToken,
     tokenPositions: () => {
       if (!positions) {
         const map = new Map<string, number[]>();
@@ -288,7 +290,9 @@ export function templateRuns(doc: DocumentIndex, needle: readonly string[], glue
 
 /** Word tokens of a specific, lower case. */
 export function wordTokens(text: string): string[] {
-  return [...text.toLowerCase().matchAll(WORD)].map((m) => m[0]);
+  const out: string[] = [];
+  forEachWord(text.toLowerCase(), (w) => out.push(w));
+  return out;
 }
 
 /** Token offsets where `needle` occurs as a run of consecutive tokens of the document. */
@@ -296,6 +300,30 @@ export function tokenRuns(doc: DocumentIndex, needle: readonly string[]): number
   const first = needle[0];
   if (first === undefined) return [];
   const out: number[] = [];
+  const matchesAt = (p: number) => {
+    if (p < 0) return false;
+    for (let i = 0; i < needle.length; i++) if (doc.tokens[p + i] !== needle[i]) return false;
+    return true;
+  };
+  // Anchor on a word with a key: only the segments holding it (and the title) can hold the run.
+  const anchor = needle.findIndex((w) => keyOf(w) !== undefined);
+  const segments = anchor >= 0 ? doc.keySegments.get(keyOf(needle[anchor] ?? "") ?? "") : undefined;
+  if (anchor >= 0) {
+    const word = needle[anchor];
+    const seen = new Set<number>();
+    const scan = (from: number, segment: number) => {
+      for (let t = from; t < doc.tokens.length && doc.tokenSegment[t] === segment; t++) {
+        const p = t - anchor;
+        if (doc.tokens[t] === word && !seen.has(p) && matchesAt(p)) {
+          seen.add(p);
+          out.push(p);
+        }
+      }
+    };
+    scan(0, -1);
+    for (const s of segments ?? []) scan(doc.segmentFirstToken[s] ?? doc.tokens.length, s);
+    return out.sort((a, b) => a - b);
+  }
   for (const p of doc.tokenPositions().get(first) ?? []) {
     let ok = true;
     for (let i = 1; i < needle.length; i++) {

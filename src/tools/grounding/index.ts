@@ -4,16 +4,20 @@
  * are found.
  *
  * Pure string work, deterministic, no model call: the specifics of a sentence (inline code,
- * numbers, identifiers, error reasons, quoted messages) must appear in the cited document, and
- * its content words must overlap a span of it. The best-matching span is returned as the
- * citation's `quote` (character offsets into the document's `content`). When an embedding
+ * paths, flags, names, quoted messages) must appear whole in the cited document (a command may
+ * fill in the document's placeholders), its quantities must appear with the same amount in the
+ * same role (numbers are normalised: "three" = 3, "a day" = 24h), and its content words
+ * (stemmed, synonyms folded) must overlap a span of it. The best-matching span is returned as
+ * the citation's `quote` (character offsets into the document's `content`). When an embedding
  * model is configured, `refineWithEmbeddings` blends in the cosine similarity between each
  * sentence and the best candidate spans of its document.
  *
- * The parts: `sentences` (splitting an answer), `specifics` (what a sentence states that must
- * be in its source), `words` (content-word stems), `documents` (a document prepared for
- * scoring), `scoring` (one sentence against one document), `answers` (a whole answer, its
- * warnings and summary) and `embeddings` (the optional refinement).
+ * The parts: `sentences` (splitting an answer on sentence ends and Markdown structure),
+ * `specifics` (what a sentence states that must be in its source), `words` (word keys: stems
+ * and synonyms), `numbers` (quantities and their clauses), `documents` (a document prepared
+ * for scoring), `presence` (whether each specific is there, whole and in its role), `scoring`
+ * (one sentence against one document), `answers` (a whole answer, its warnings and summary)
+ * and `embeddings` (the optional refinement).
  */
 export {
   DEFAULT_SUPPORT_THRESHOLD,

@@ -3,7 +3,7 @@
  * words ("three" = 3), durations in any unit ("a day" = 24h = 1440 minutes), sizes ("1Gi",
  * "1 GiB"), percentages ("90%" = "90 percent"); and the clause each one sits in.
  */
-import { isStopword, wordKey } from "./words.js";
+import { forEachWord, isStopword, wordKey } from "./words.js";
 
 export type UnitClass = "duration" | "bytes" | "percent" | "count";
 
@@ -140,10 +140,10 @@ export function bindQuantities(lower: string, found: readonly Quantity[], base =
   } else {
     const t: string[] = [];
     const st: number[] = [];
-    for (const m of lower.matchAll(/[\p{L}\p{N}]+/gu)) {
-      t.push(m[0]);
-      st.push(m.index);
-    }
+    forEachWord(lower, (w, at) => {
+      t.push(w);
+      st.push(at);
+    });
     texts = t;
     starts = st;
   }
@@ -211,7 +211,7 @@ export function bindQuantities(lower: string, found: readonly Quantity[], base =
       }
     }
     const context = contextOf(c, firstWord, lastWord);
-    out.push({ ...q, context, left, right });
+    out.push({ value: q.value, unit: q.unit, start: q.start, end: q.end, raw: q.raw, small: q.small, context, left, right });
   }
   return out;
 }

@@ -83,14 +83,12 @@ export function scoreSupport(claim: string, doc: DocumentIndex, exempt: Readonly
     for (const i of c.segments ?? []) if (i >= 0) specs[i] = (specs[i] ?? 0) | (1 << k);
   });
   const useful = (i: number) => (words[i] ?? 0) !== 0 || (specs[i] ?? 0) !== 0;
-  const starts = new Set<number>();
-  for (const st of tracked) for (const i of doc.keySegments.get(st) ?? []) starts.add(i);
-  for (const c of placed) for (const i of c.segments ?? []) if (i >= 0) starts.add(i);
   // The best windows, kept in a short list ordered best first (score, then earlier, then shorter).
   const top: Array<{ score: number; words: number; start: number; end: number }> = [];
   const before = (a: { score: number; start: number; end: number }, b: { score: number; start: number; end: number }) =>
     a.score > b.score || (a.score === b.score && (a.start < b.start || (a.start === b.start && a.end < b.end)));
-  for (const i of [...starts].sort((a, b) => a - b)) {
+  for (let i = 0; i < segs.length; i++) {
+    if (!useful(i)) continue;
     let w = 0;
     let s = 0;
     for (let size = 1; size <= MAX_WINDOW_SEGMENTS && i + size <= segs.length; size++) {

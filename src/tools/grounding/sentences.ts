@@ -96,7 +96,8 @@ function inlineBlocks(answer: string, from: number, end: number): Line[] {
     const at = m.index;
     if (from + at < contentStart || code.some(([s, e]) => at >= s && at < e)) continue;
     const token = m[1] ?? m[2] ?? "";
-    const before = answer.slice(contentStart, from + at);
+    // The end of what came before (a sentence end, its markers and spaces are short).
+    const before = answer.slice(Math.max(contentStart, from + at - 80), from + at);
     const fence = token === "```" || token === "~~~";
     if (kind === "code") {
       if (!fence) continue;
@@ -134,6 +135,9 @@ function inlineCode(text: string): Array<[number, number]> {
   return out;
 }
 
+/** A citation marker at a given offset (sticky), spaces before it allowed. */
+const MARKER_AT = /\s*\[\s*\d{1,4}(?:\s*[-–,]\s*\d{1,4})*\s*\]/y;
+
 /** Sentence ranges of one line: [start, end) offsets relative to the line content. */
 function lineSentences(text: string): Array<[number, number]> {
   const code = inlineCode(text);
@@ -148,8 +152,8 @@ function lineSentences(text: string): Array<[number, number]> {
     let j = i + 1;
     while (j < text.length && /[.!?)"'’”*_]/.test(text[j] ?? "")) j++;
     for (;;) {
-      const rest = text.slice(j);
-      const marker = /^\s*\[\s*\d{1,4}(?:\s*[-–,]\s*\d{1,4})*\s*\]/.exec(rest);
+      MARKER_AT.lastIndex = j;
+      const marker = MARKER_AT.exec(text);
       if (!marker) break;
       j += marker[0].length;
     }
@@ -160,7 +164,9 @@ function lineSentences(text: string): Array<[number, number]> {
     const next = text[k];
     if (next !== undefined && !/[A-Z0-9`"'“(\[*_]/.test(next)) continue;
     if (ch === ".") {
-      const word = /([A-Za-z.]+)$/.exec(text.slice(begin, i))?.[1]?.toLowerCase() ?? "";
+      let w = i;
+      while (w > begin && /[A-Za-z.]/.test(text[w - 1] ?? "")) w--;
+      const word = text.slice(w, i).toLowerCase();
       if (ABBREVIATIONS.has(word) || /^[a-z]$/.test(word)) continue;
     }
     ranges.push([begin, j]);

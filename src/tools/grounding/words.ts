@@ -175,12 +175,33 @@ export function isStopword(word: string): boolean {
   return word.length < 2 || STOPWORDS.has(word);
 }
 
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+
+/**
+ * Calls `each` with every run of letters and digits of a text and its offset: the words of
+ * the grounding check (a hand-rolled scan: ASCII is decided by character code).
+ */
+export function forEachWord(text: string, each: (word: string, start: number) => void): void {
+  let start = -1;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 32;
+    const word =
+      (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c > 127 && !(c >= 0xd800 && c <= 0xdfff) && LETTER_OR_DIGIT.test(text[i] ?? ""));
+    if (word) {
+      if (start < 0) start = i;
+    } else if (start >= 0) {
+      each(text.slice(start, i), start);
+      start = -1;
+    }
+  }
+}
+
 /** Content-word keys of a text: lower case, stopwords and one-letter tokens dropped. */
 export function contentStems(text: string): string[] {
   const out: string[] = [];
-  for (const m of text.toLowerCase().matchAll(/[\p{L}\p{N}]+/gu)) {
-    const key = keyOf(m[0]);
+  forEachWord(text.toLowerCase(), (w) => {
+    const key = keyOf(w);
     if (key !== undefined) out.push(key);
-  }
+  });
   return out;
 }
