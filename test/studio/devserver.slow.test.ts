@@ -1,12 +1,17 @@
 /**
  * The LangGraph dev server (what `npm run dev` and Studio use) serving `langgraph.json`'s graph
- * `bruno_generation`, driven through `@langchain/langgraph-sdk` against the Ollama-protocol
- * test server. Slow: the server takes several seconds to start.
+ * `bruno_generation` against the Ollama-protocol test server: through `@langchain/langgraph-sdk`
+ * (schemas, streamed runs, threads), and the telemetry routes that `langgraph.json`'s `http.app`
+ * mounts next to the API (`src/app/served.ts:app`: `/healthz`, `/metrics`). One server for the
+ * file: it takes several seconds to start. The telemetry tests go first, so that the run they
+ * count is the server's only one.
  */
 import { Client } from "@langchain/langgraph-sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { HealthReport } from "../../src/telemetry/index.js";
 import { startDevServer, type DevServer } from "../support/devServer.js";
 import { FakeOllama, type ChatRequestBody } from "../../src/testing/index.js";
+import { DOCS, parseMetrics, series, QUERY as TELEMETRY_QUERY } from "../telemetry/helpers.js";
 
 const QUERY = "Loki pods are crashing";
 const DOCUMENTS = [
@@ -16,6 +21,7 @@ const TOKENS = ["Raise ", "the ", "ingester ", "memory ", "limit ", "[1]."];
 const ANSWER = TOKENS.join("");
 const FOLLOW_UP = "and how do I stop it from happening again?";
 const FOLLOW_UP_ANSWER = "Set the memory request equal to the limit.";
+const ROUTED_MODELS = [{ name: "sre-agent:v1.0" }, { name: "llama3.1:8b" }, { name: "llama3.2:3b" }, { name: "deepseek-coder:33b" }];
 
 let ollama: FakeOllama;
 let devServer: DevServer | undefined;
@@ -23,7 +29,7 @@ let apiUrl = "";
 let client: Client;
 
 beforeAll(async () => {
-  ollama = await FakeOllama.start({ models: [{ name: "sre-agent:v1.0" }, { name: "llama3.1:8b" }, { name: "llama3.2:3b" }], timing: { tokenDelayMs: 10 } });
+  ollama = await FakeOllama.start({ models: ROUTED_MODELS, timing: { tokenDelayMs: 10 } });
   devServer = await startDevServer(ollama.url);
   apiUrl = devServer.url;
   client = new Client({ apiUrl });
@@ -36,6 +42,34 @@ afterAll(async () => {
 
 beforeEach(({ onTestFailed }) => {
   onTestFailed(() => console.error(`dev server output:\n${devServer?.logTail() ?? ""}`));
+});
+
+describe("telemetry routes under the LangGraph dev server", () => {
+  it("/healthz reports Ollama reachable and the routed models present", async () => {
+    const response = await fetch(`${apiUrl}/healthz`);
+    expect(response.status).toBe(200);
+    const report = (await response.json()) as HealthReport;
+    expect(report).toMatchObject({ status: "ok", ollama: { host: ollama.url, reachable: true }, models: { missing: [] } });
+  });
+
+  it("/metrics is Prometheus text that counts a run made through the API", async () => {
+    const [assistant] = await client.assistants.search({ graphId: "bruno_generation" });
+    if (!assistant) throw new Error("no assistant for bruno_generation");
+    ollama.scriptFor("sre-agent:v1.0", { content: "Raise the memory limit of the ingester StatefulSet [1].", promptEvalCount: 120, evalCount: 10 });
+    const thread = await client.threads.create();
+    const result = await client.runs.wait(thread.thread_id, assistant.assistant_id, { input: { query: TELEMETRY_QUERY, documents: DOCS } });
+    expect(result).toMatchObject({ model: "sre-agent:v1.0" });
+
+    const response = await fetch(`${apiUrl}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("text/plain; version=0.0.4");
+    const samples = parseMetrics(await response.text());
+    expect(series(samples, "ollama_generation_duration_seconds_count")).toEqual({ "model=sre-agent:v1.0": 1 });
+    expect(series(samples, "ollama_tokens_total")).toEqual({ "direction=input,model=sre-agent:v1.0": 120, "direction=output,model=sre-agent:v1.0": 10 });
+    expect(series(samples, "bruno_runs_total")).toEqual({ "error_type=none,outcome=answered,query_type=troubleshooting": 1 });
+    expect(series(samples, "bruno_node_duration_seconds_count")).toMatchObject({ "node=generate": 1, "node=validateCitations": 1 });
+    expect(samples.some((x) => x.name === "process_resident_memory_bytes")).toBe(true);
+  });
 });
 
 async function assistantId(): Promise<string> {
@@ -70,6 +104,7 @@ describe("LangGraph dev server (Studio) serving bruno_generation", () => {
   it("streams the answer tokens of a run, keeps the thread's messages, and answers a follow-up with runs.wait", async () => {
     const assistant = await assistantId();
     const thread = await client.threads.create();
+    const earlier = ollama.chatRequests().length;
     ollama.script({ content: ANSWER, tokens: TOKENS }, { content: FOLLOW_UP_ANSWER });
 
     const tokens: string[] = [];
@@ -98,7 +133,7 @@ describe("LangGraph dev server (Studio) serving bruno_generation", () => {
     expect(afterTwo.values.messages).toHaveLength(4);
 
     // The server's checkpointer carried the first turn into the second prompt.
-    const [first, second] = ollama.chatRequests() as [ChatRequestBody, ChatRequestBody];
+    const [first, second] = ollama.chatRequests().slice(earlier) as [ChatRequestBody, ChatRequestBody];
     expect(first.model).toBe("sre-agent:v1.0");
     expect(second.messages.some((m) => m.role === "user" && m.content === QUERY)).toBe(true);
     expect(second.messages.some((m) => m.role === "assistant" && m.content.startsWith("Raise the ingester memory limit"))).toBe(true);
