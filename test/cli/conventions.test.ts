@@ -6,14 +6,11 @@
  * In process through `test/support/cliHarness.ts`, except what needs a real process.
  */
 import { readFileSync } from "node:fs";
-import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { SQLITE_INSTALL } from "../../src/app/checkpointer.js";
-import { runCli } from "../../src/cli/main.js";
 import { EMBEDDED_ENGINE_INSTALL, EmbeddedEngineMissingError, importEmbeddedEngine } from "../../src/providers/embedded/loader.js";
 import { CATALOG_MODELS, FakeOllama } from "../../src/testing/index.js";
 import { bruno, lines, STACK_FRAME } from "../support/cliHarness.js";
-import { scrubbedEnv } from "../support/env.js";
 import { closedPort } from "../support/net.js";
 import { runProcess } from "../support/spawn.js";
 
@@ -151,18 +148,7 @@ describe.concurrent("bruno chat prompts", () => {
   it("for a person at a terminal: a `you>` prompt per question and `bruno>` before each answer", async () => {
     const server = await startServer();
     server.script({ content: A1 });
-    const stdin = new PassThrough();
-    stdin.end(`${QUERY}\n`);
-    let stdout = "";
-    const code = await runCli({
-      argv: ["chat", "--docs", "examples/runbooks", "--provider", "ollama", "--host", server.url],
-      env: scrubbedEnv(),
-      stdin,
-      interactive: true,
-      stdout: { write: (text) => void (stdout += text) },
-      stderr: { write: () => undefined },
-      signal: new AbortController().signal,
-    });
+    const { code, stdout } = await bruno(["chat", "--docs", "examples/runbooks", "--provider", "ollama", "--host", server.url], { stdin: `${QUERY}\n`, interactive: true });
     expect(code).toBe(0);
     expect(stdout.startsWith("you> bruno> ")).toBe(true);
     expect(stdout).toContain(`bruno> ${A1}`);

@@ -5,9 +5,7 @@
  *
  * Settings common to all: BRUNO_RETRY_INITIAL_MS=1, BRUNO_RETRY_MAX_MS=5 (see helpers.ts).
  */
-import { Readable } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
 import { isAllModelsFailedError, isTimeoutError } from "../../src/index.js";
 import { SERVER_BUSY_ERROR, modelNotFoundError, type Fault } from "../../src/testing/index.js";
 import {
@@ -31,6 +29,7 @@ import {
   threadMessages,
   until,
 } from "./helpers.js";
+import { bruno } from "../support/cliHarness.js";
 
 closeServersAfterEach();
 
@@ -121,16 +120,7 @@ describe("2. connection dropped mid-stream", () => {
     // No --docs, so the answer cites nothing: any "citations removed" notice would be false.
     const uncited = "Raise the ingester memory limit.";
     server.scriptFor(PRIMARY, { kind: "dropMidStream", afterTokens: 3 }, { content: uncited });
-    let stdout = "";
-    let stderr = "";
-    const code = await runCli({
-      argv: ["ask", QUERY, "--host", server.url],
-      stdout: { write: (t) => void (stdout += t) },
-      stderr: { write: (t) => void (stderr += t) },
-      stdin: Readable.from([]),
-      env: { BRUNO_RETRY_INITIAL_MS: "1", BRUNO_RETRY_MAX_MS: "5", LOG_LEVEL: "silent" },
-      signal: new AbortController().signal,
-    });
+    const { code, stdout, stderr } = await bruno(["ask", QUERY, "--host", server.url], { env: { BRUNO_RETRY_INITIAL_MS: "1", BRUNO_RETRY_MAX_MS: "5", LOG_LEVEL: "silent" } });
 
     expect(code).toBe(0);
     expect(chatModels(server)).toEqual([PRIMARY, PRIMARY]);
