@@ -1,5 +1,5 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import { loadConfig, type BrunoConfig } from "../config/config.js";
+import { loadConfig, withOllamaCredentials, type BrunoConfig } from "../config/config.js";
 import type { ModelCatalog } from "../domain/catalog.js";
 import { createOllamaChatModelFactory } from "../providers/ollama/chatModel.js";
 import { type ChatModelFactory } from "../providers/ports.js";
@@ -55,7 +55,8 @@ export function lazyDeps(options: GenerationGraphOptions): () => GenerationDeps 
     const base = options.config ?? loadConfig();
     const config: BrunoConfig = {
       ...base,
-      ...(options.ollamaHost ? { ollamaHost: options.ollamaHost } : {}),
+      // Credentials go with their address: another address brings its own, or none.
+      ...(options.ollamaHost ? withOllamaCredentials({ ollamaHost: options.ollamaHost, ollamaCredentials: undefined }) : {}),
       ...(options.catalog ? { catalog: options.catalog } : {}),
     };
     const telemetry = options.telemetry ?? createTelemetry({ ...(options.logger ? { logger: options.logger } : {}), logLevel: config.logLevel });
@@ -67,6 +68,7 @@ export function lazyDeps(options: GenerationGraphOptions): () => GenerationDeps 
         embedded?.admin ??
         createOllamaModelServer({
           host: config.ollamaHost,
+          credentials: config.ollamaCredentials,
           timeoutMs: config.timeouts.adminMs,
           tagsTtlMs: config.tagsTtlMs,
           ...(options.clock ? { clock: options.clock } : {}),
@@ -85,7 +87,7 @@ export function lazyDeps(options: GenerationGraphOptions): () => GenerationDeps 
       resilience,
       tokenEstimator: options.tokenEstimator ?? new TokenEstimator(),
       responseCache: options.responseCache ?? new BoundedMemoryCache({ maxEntries: config.cache.maxEntries, ttlMs: config.cache.ttlMs, ...(options.clock ? { clock: options.clock } : {}) }),
-      chatModelFactory: options.chatModelFactory ?? embedded?.chatModelFactory ?? createOllamaChatModelFactory({ host: config.ollamaHost, keepAlive: config.keepAlive }),
+      chatModelFactory: options.chatModelFactory ?? embedded?.chatModelFactory ?? createOllamaChatModelFactory({ host: config.ollamaHost, credentials: config.ollamaCredentials, keepAlive: config.keepAlive }),
     };
     return deps;
   };

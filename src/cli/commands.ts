@@ -191,7 +191,7 @@ interface ModelsReport {
 async function models(cmd: Extract<Command, { name: "models" }>, io: CliIO): Promise<number> {
   const config = configFor(cmd.options, io.env);
   const createOllamaModelServer = await loadModelAdmin();
-  const admin = createOllamaModelServer({ host: config.ollamaHost, timeoutMs: config.timeouts.adminMs, tagsTtlMs: 0 });
+  const admin = createOllamaModelServer({ host: config.ollamaHost, credentials: config.ollamaCredentials, timeoutMs: config.timeouts.adminMs, tagsTtlMs: 0 });
   const report: ModelsReport = { host: config.ollamaHost, reachable: false, installed: [], catalog: [] };
   try {
     report.version = await admin.version({ signal: io.signal });

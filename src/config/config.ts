@@ -2,18 +2,24 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { ConfigError } from "../domain/errors.js";
 import { CatalogOverride, DEFAULT_CATALOG, mergeCatalog, type ModelCatalog } from "../domain/catalog.js";
-import { readEnv, settingsFromEnv, type Env } from "./env.js";
+import { readEnv, settingsFromEnv, withOllamaCredentials, type Env } from "./env.js";
 import { settingsError, valueAt } from "./issues.js";
 import { ConfigSchema, settingAt, type BrunoConfig, type BrunoConfigInput } from "./schema.js";
 
-export { DEFAULT_OLLAMA_HOST, normalizeOllamaHost } from "./ollamaHost.js";
+export { DEFAULT_OLLAMA_HOST, normalizeOllamaHost, splitOllamaCredentials } from "./ollamaHost.js";
+export { OllamaCredentials } from "./credentials.js";
 export { PROVIDERS, SETTINGS, type AnySetting, type Provider, type Setting } from "./settings.js";
 export { ConfigSchema, PartialConfigSchema, type BrunoConfig, type BrunoConfigInput } from "./schema.js";
-export { configFromEnv, ollamaHostConfigured, readEnv, type Env, type EnvReading } from "./env.js";
+export { configFromEnv, ollamaHostConfigured, readEnv, withOllamaCredentials, type Env, type EnvReading } from "./env.js";
 export { redactPasswords } from "./redact.js";
 
+/** A group of settings (`{ timeouts: { … } }`), as opposed to a value that is an object (credentials). */
+function isGroup(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype;
+}
+
 function dropUndefined<T>(value: T): T {
-  if (Array.isArray(value) || value === null || typeof value !== "object") return value;
+  if (!isGroup(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     if (v !== undefined) out[k] = dropUndefined(v);
@@ -27,11 +33,10 @@ function mergeInputs(base: BrunoConfigInput, over: BrunoConfigInput): BrunoConfi
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const prev = out[k];
-    out[k] =
-      prev && typeof prev === "object" && !Array.isArray(prev) && v && typeof v === "object" && !Array.isArray(v)
-        ? { ...prev, ...v }
-        : v;
+    out[k] = isGroup(prev) && isGroup(v) ? { ...prev, ...v } : v;
   }
+  // Credentials belong to their address: a source that sets the address sets them too (or none).
+  if (b.ollamaHost !== undefined && b.ollamaCredentials === undefined) delete out.ollamaCredentials;
   return out as BrunoConfigInput;
 }
 
@@ -79,8 +84,8 @@ function readCatalogFile(path: string): ModelCatalog {
  */
 export function loadConfig(options: LoadConfigOptions = {}): BrunoConfig {
   const env = options.env ?? process.env;
-  const overrides = options.overrides ?? {};
-  const defaults = options.defaults ?? {};
+  const overrides = withOllamaCredentials(options.overrides ?? {});
+  const defaults = withOllamaCredentials(options.defaults ?? {});
   const fromEnv = settingsFromEnv(readEnv(env).filter((r) => valueAt(overrides, r.setting.path) === undefined));
   const input = mergeInputs(mergeInputs(defaults, fromEnv), overrides);
   const parsed = ConfigSchema.safeParse(input);
@@ -88,7 +93,9 @@ export function loadConfig(options: LoadConfigOptions = {}): BrunoConfig {
     throw settingsError(parsed.error.issues, (path) => {
       const flag = settingAt(path)?.flag;
       const overridden = valueAt(overrides, path) !== undefined;
-      return { label: overridden && flag ? `${path} (${flag})` : path, value: valueAt(input, path) };
+      // The value as given (an address with its credentials, which the message redacts).
+      const given = valueAt(overridden ? options.overrides : options.defaults, path);
+      return { label: overridden && flag ? `${path} (${flag})` : path, value: given ?? valueAt(input, path) };
     });
   }
   const catalog = options.catalog ?? (parsed.data.catalogPath ? readCatalogFile(parsed.data.catalogPath) : DEFAULT_CATALOG);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { settingsError, valueAt } from "./issues.js";
+import { splitOllamaCredentials } from "./ollamaHost.js";
 import { PartialConfigSchema, settingAt, type BrunoConfigInput } from "./schema.js";
 import { SETTINGS, type AnySetting } from "./settings.js";
 
@@ -58,13 +59,24 @@ export function settingsFromEnv(readings: readonly EnvReading[]): BrunoConfigInp
     }
     group[second] = schemaInput(reading);
   }
-  const parsed = PartialConfigSchema.safeParse(nested);
+  const parsed = PartialConfigSchema.safeParse(withOllamaCredentials(nested));
   if (parsed.success) return parsed.data;
   throw settingsError(parsed.error.issues, (path) => {
     const reading = readings.find((r) => r.setting.path === path);
     if (reading) return { label: reading.variable, value: reading.raw, variable: reading.variable };
     return { label: settingAt(path)?.env ?? path, value: valueAt(nested, path) };
   });
+}
+
+/**
+ * The settings with the credentials of `ollamaHost` (`http://user:password@host`) moved to
+ * `ollamaCredentials`, so that the address holds none; unchanged when it has none.
+ */
+export function withOllamaCredentials<T extends object>(input: T): T {
+  const host = (input as { ollamaHost?: unknown }).ollamaHost;
+  if (typeof host !== "string") return input;
+  const { address, credentials } = splitOllamaCredentials(host);
+  return credentials ? { ...input, ollamaHost: address, ollamaCredentials: credentials } : input;
 }
 
 /** Reads and validates the settings this package knows from an environment; throws a `ConfigError` naming a bad variable. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ModelCatalog } from "../domain/catalog.js";
+import { OllamaCredentials } from "./credentials.js";
 import { SETTINGS, type AnySetting, type Setting } from "./settings.js";
 
 /*
@@ -60,11 +61,18 @@ function buildSchema<T extends Table, M extends Mode>(table: T, mode: M): z.ZodO
   return z.object(shape) as unknown as z.ZodObject<ShapeOf<T, M>>;
 }
 
+/**
+ * What the settings table does not hold: the credentials of the Ollama address
+ * (`http://user:password@host`), which `loadConfig` splits off `OLLAMA_HOST` / `--host` so that
+ * `ollamaHost` is an address that can be printed and logged.
+ */
+const DERIVED = { ollamaCredentials: z.instanceof(OllamaCredentials).optional() };
+
 /** Every setting of the generation stage, with its default. */
-export const ConfigSchema = buildSchema(SETTINGS, "full");
+export const ConfigSchema = buildSchema(SETTINGS, "full").extend(DERIVED);
 
 /** The same settings, each optional and without a default: what one source (the environment) contributes. */
-export const PartialConfigSchema = buildSchema(SETTINGS, "partial");
+export const PartialConfigSchema = buildSchema(SETTINGS, "partial").extend(DERIVED);
 
 export type BrunoConfigInput = z.input<typeof ConfigSchema>;
 export type BrunoConfig = z.output<typeof ConfigSchema> & { catalog: ModelCatalog };

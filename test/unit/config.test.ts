@@ -38,7 +38,7 @@ describe("normalizeOllamaHost", () => {
     ["https://x:443", "https://x"],
     ["https://x:8443", "https://x:8443"],
     ["https://x.example/ollama/", "https://x.example/ollama"],
-    ["http://x:8080/api//", "http://x:8080/api"],
+    ["http://x:8080/ollama//", "http://x:8080/ollama"],
     ["[::1]:11434", "http://[::1]:11434"],
     ["", DEFAULT_OLLAMA_HOST],
     ["   ", DEFAULT_OLLAMA_HOST],
@@ -57,7 +57,7 @@ describe("normalizeOllamaHost", () => {
     }
   });
 
-  it.each<[string]>([["ftp://x"], ["file:///tmp/sock"], ["ws://host:1234"], ["http://"], ["::1"], ["host:notaport"]])(
+  it.each<[string]>([["ftp://x"], ["file:///tmp/sock"], ["ws://host:1234"], ["http://"], ["::1"], ["host:notaport"], ["http://x:8080/api//"], ["x/v1/chat"]])(
     "%j → ConfigError",
     (raw) => {
       const error = thrown(() => normalizeOllamaHost(raw));

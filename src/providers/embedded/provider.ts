@@ -1,4 +1,6 @@
 import type { BrunoConfig } from "../../config/config.js";
+import { authorizationHeaders, type OllamaCredentials } from "../../config/credentials.js";
+import { causeText } from "../ollama/errors.js";
 import type { ChatModelFactory } from "../ports.js";
 import type { Logger } from "pino";
 import type { ModelServer } from "../ports.js";
@@ -32,17 +34,38 @@ export interface ResolveProviderOptions {
   fetch?: typeof fetch;
 }
 
-/** True when Ollama's `/api/version` answers at `host` within `timeoutMs`. */
-export async function ollamaAnswers(host: string, timeoutMs: number, options: { signal?: AbortSignal | undefined; fetch?: typeof fetch } = {}): Promise<boolean> {
-  const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])];
+export interface OllamaProbeOptions {
+  signal?: AbortSignal | undefined;
+  fetch?: typeof fetch;
+  /** Sent as basic auth (`OLLAMA_HOST=http://user:password@host`). */
+  credentials?: OllamaCredentials | undefined;
+}
+
+/**
+ * Whether Ollama's `/api/version` answers at `host` within `timeoutMs` (`BRUNO_ADMIN_TIMEOUT_MS`),
+ * and why not: no answer in time, the connection failed (and how), or an error status. A server
+ * that asks for credentials (401, 403) counts as answering: it is there, and the request that
+ * follows says what is wrong with the credentials.
+ */
+export async function probeOllama(host: string, timeoutMs: number, options: OllamaProbeOptions = {}): Promise<{ answers: boolean; reason: string }> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signals = [timeout, ...(options.signal ? [options.signal] : [])];
   try {
-    const response = await (options.fetch ?? fetch)(`${host}/api/version`, { signal: AbortSignal.any(signals) });
+    const response = await (options.fetch ?? fetch)(`${host}/api/version`, { headers: authorizationHeaders(options.credentials), signal: AbortSignal.any(signals) });
     await response.body?.cancel();
-    return response.ok;
-  } catch {
+    if (response.ok) return { answers: true, reason: `Ollama answers at ${host}` };
+    if (response.status === 401 || response.status === 403) return { answers: true, reason: `Ollama at ${host} answers, and asks for credentials (${response.status})` };
+    return { answers: false, reason: `Ollama at ${host} answered /api/version with ${response.status} ${response.statusText}`.trim() };
+  } catch (error) {
     options.signal?.throwIfAborted();
-    return false;
+    if (timeout.aborted) return { answers: false, reason: `Ollama at ${host} is not answering: no answer to /api/version within ${timeoutMs} ms (BRUNO_ADMIN_TIMEOUT_MS)` };
+    return { answers: false, reason: `Ollama at ${host} does not answer (${causeText(error)})` };
   }
+}
+
+/** True when Ollama's `/api/version` answers at `host` within `timeoutMs` (see {@link probeOllama}). */
+export async function ollamaAnswers(host: string, timeoutMs: number, options: OllamaProbeOptions = {}): Promise<boolean> {
+  return (await probeOllama(host, timeoutMs, options)).answers;
 }
 
 /**
@@ -68,12 +91,12 @@ export async function embeddedModelAtHand(config: BrunoConfig): Promise<boolean>
 export async function resolveProvider(config: BrunoConfig, options: ResolveProviderOptions = {}): Promise<ProviderChoice> {
   const setting = config.embedded.provider;
   if (setting !== "auto") return { provider: setting, probed: false, reason: `provider ${setting} configured` };
-  const host = config.ollamaHost;
-  if (await ollamaAnswers(host, config.timeouts.adminMs, options)) return { provider: "ollama", probed: true, reason: `Ollama answers at ${host}` };
+  const probe = await probeOllama(config.ollamaHost, config.timeouts.adminMs, { ...options, credentials: config.ollamaCredentials });
+  if (probe.answers) return { provider: "ollama", probed: true, reason: probe.reason };
   if (options.ollamaHostExplicit && !(await embeddedModelAtHand(config))) {
-    return { provider: "ollama", probed: false, reason: `Ollama at ${host} does not answer, and no GGUF file is configured or cached` };
+    return { provider: "ollama", probed: false, reason: `${probe.reason}, and no GGUF file is configured or cached` };
   }
-  return { provider: "embedded", probed: false, reason: `Ollama at ${host} does not answer` };
+  return { provider: "embedded", probed: false, reason: probe.reason };
 }
 
 export interface PreparedEmbeddedModel {

@@ -1,6 +1,8 @@
+import type { OllamaCredentials } from "../../config/credentials.js";
 import {
   BrunoError,
   CancelledError,
+  ConfigError,
   GenerationError,
   ModelNotFoundError,
   ServerError,
@@ -41,6 +43,35 @@ export function ollamaStatus(error: unknown): number | undefined {
 export interface ErrorContext {
   model?: string | undefined;
   host: string;
+  /** The credentials sent, if any (a 401 then means they were refused). */
+  credentials?: OllamaCredentials | undefined;
+}
+
+/**
+ * Why a request failed below HTTP, in words: the innermost message of the cause chain that says
+ * more than "fetch failed" (`bad port`, `getaddrinfo ENOTFOUND gpu`, a TLS error), with its code.
+ */
+export function causeText(error: unknown): string {
+  let text = error instanceof Error ? error.message : String(error);
+  for (const e of causeChain(error).slice(1)) {
+    const message = e instanceof Error ? e.message : typeof e === "string" ? e : "";
+    const errors = (e as { errors?: unknown }).errors;
+    const inner = Array.isArray(errors) && errors[0] instanceof Error ? errors[0].message : "";
+    const said = message || inner;
+    if (said && !/^fetch failed$/i.test(said)) text = said;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && !text.includes(code)) text = `${text} (${code})`;
+  }
+  return text;
+}
+
+/** A 401 or 407: the server (or a proxy in front of it) wants credentials, or refused the ones sent. */
+function credentialsError(status: number, message: string, ctx: ErrorContext, cause: unknown): ConfigError {
+  const details = { host: ctx.host, status };
+  if (ctx.credentials) {
+    return new ConfigError(`Ollama at ${ctx.host} refused the credentials of OLLAMA_HOST (user '${ctx.credentials.username}', ${status}: ${message}): check the user name and password in OLLAMA_HOST / --host`, { cause, details });
+  }
+  return new ConfigError(`Ollama at ${ctx.host} asks for credentials (${status}: ${message}): put them in OLLAMA_HOST / --host as http://user:password@host:port`, { cause, details });
 }
 
 /** Maps whatever the HTTP client threw to a typed error that says what to do. */
@@ -53,6 +84,7 @@ export function toBrunoError(error: unknown, ctx: ErrorContext): BrunoError {
     if (status === 404 && ctx.model && /not found/i.test(message)) {
       return new ModelNotFoundError(ctx.model, `model '${ctx.model}' is not installed on ${ctx.host}: run \`ollama pull ${ctx.model}\``, { cause: error, details });
     }
+    if (status === 401 || status === 407) return credentialsError(status, message, ctx, error);
     if (status === 503 || status === 429) {
       return new ServerError("SERVER_BUSY", `Ollama at ${ctx.host} is busy (${status}: ${message}); retry later or raise OLLAMA_MAX_QUEUE / OLLAMA_NUM_PARALLEL`, { cause: error, details: { ...details, status } });
     }
@@ -78,7 +110,8 @@ export function toBrunoError(error: unknown, ctx: ErrorContext): BrunoError {
     return new TimeoutError("TIMEOUT_TOTAL", `the request to Ollama at ${ctx.host} was aborted: ${message}`, { cause: error, details });
   }
   if (/^fetch failed$/i.test(message)) {
-    return new ServerError("SERVER_UNREACHABLE", `cannot talk to Ollama at ${ctx.host} (${message}): check that it is running and OLLAMA_HOST / --host is right`, { cause: error, details });
+    const why = causeText(error);
+    return new ServerError("SERVER_UNREACHABLE", `cannot talk to Ollama at ${ctx.host} (${why === message ? message : `${message}: ${why}`}): check that it is running and OLLAMA_HOST / --host is right`, { cause: error, details });
   }
   return new GenerationError(`generation failed: ${message}`, { cause: error, details });
 }

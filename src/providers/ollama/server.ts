@@ -1,8 +1,10 @@
 import { z } from "zod";
-import { ModelNotFoundError } from "../../domain/errors.js";
+import type { OllamaCredentials } from "../../config/credentials.js";
+import { ConfigError, ModelNotFoundError, ServerError } from "../../domain/errors.js";
 import { systemClock, type Clock } from "../../runtime/clock.js";
 import type { InstalledModel, ModelDetails, ModelServer } from "../ports.js";
 import { toBrunoError } from "./errors.js";
+import { ollamaFetch } from "./fetch.js";
 
 const TagsResponse = z.object({
   models: z.array(
@@ -21,8 +23,11 @@ const VersionResponse = z.object({ version: z.string() });
 const WarmResponse = z.object({ load_duration: z.number().optional(), total_duration: z.number().optional() });
 
 export interface OllamaServerOptions {
+  /** The server's address, without credentials. */
   host: string;
-  /** Per-call deadline in ms. */
+  /** Sent as `Authorization: Basic …` with every request (`OLLAMA_HOST=http://user:password@host`). */
+  credentials?: OllamaCredentials | undefined;
+  /** Per-call deadline in ms (`BRUNO_ADMIN_TIMEOUT_MS`). */
   timeoutMs: number;
   /** How long a `/api/tags` answer is reused. */
   tagsTtlMs: number;
@@ -42,21 +47,35 @@ class HttpOllamaServer implements ModelServer {
     this.options = options;
     this.host = options.host;
     this.clock = options.clock ?? systemClock;
-    this.fetchFn = options.fetch ?? fetch;
+    // Sends the credentials, and turns any error body into Ollama's {"error": "…"}.
+    this.fetchFn = ollamaFetch({ host: options.host, credentials: options.credentials, base: options.fetch });
   }
 
-  private async request<T>(path: string, schema: z.ZodType<T>, init: RequestInit & { model?: string }, signal?: AbortSignal, timeoutMs = this.options.timeoutMs): Promise<T> {
-    const signals = [AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : [])];
+  private async request<T>(
+    path: string,
+    schema: z.ZodType<T>,
+    init: RequestInit & { model?: string },
+    signal?: AbortSignal,
+    deadline: { ms: number; setting: string } = { ms: this.options.timeoutMs, setting: "BRUNO_ADMIN_TIMEOUT_MS" },
+  ): Promise<T> {
+    const timeout = AbortSignal.timeout(deadline.ms);
+    const signals = [timeout, ...(signal ? [signal] : [])];
+    const ctx = { host: this.host, credentials: this.options.credentials };
     let response: Response;
+    let text: string;
     try {
       response = await this.fetchFn(`${this.host}${path}`, { ...init, signal: AbortSignal.any(signals) });
+      text = await response.text();
     } catch (error) {
-      if (error instanceof Error && error.name === "TimeoutError") {
-        throw toBrunoError(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: "UND_ERR_CONNECT_TIMEOUT" }), { host: this.host });
+      if (timeout.aborted && !signal?.aborted) {
+        // The deadline passed: the server may have accepted the connection and said nothing.
+        throw new ServerError("SERVER_UNREACHABLE", `Ollama at ${this.host} is not answering: no answer to ${path} within ${deadline.ms} ms (${deadline.setting}); check that it is not stuck or overloaded, or raise ${deadline.setting}`, {
+          cause: error,
+          details: { host: this.host, path, timeoutMs: deadline.ms },
+        });
       }
-      throw toBrunoError(error, { host: this.host });
+      throw toBrunoError(error, ctx);
     }
-    const text = await response.text();
     if (!response.ok) {
       let message = text;
       try {
@@ -66,12 +85,18 @@ class HttpOllamaServer implements ModelServer {
       }
       const err = Object.assign(new Error(message), { name: "ResponseError", status_code: response.status });
       if (response.status === 404 && init.model) throw new ModelNotFoundError(init.model, undefined, { cause: err, details: { host: this.host } });
-      throw toBrunoError(err, { host: this.host, model: init.model });
+      if (response.status === 404) {
+        throw new ConfigError(`no Ollama API at ${this.host}: ${path} answered 404 (${message}); check OLLAMA_HOST / --host (the address of the Ollama server, with the path of a reverse proxy in front of it if there is one)`, {
+          cause: err,
+          details: { host: this.host, path, status: 404 },
+        });
+      }
+      throw toBrunoError(err, { ...ctx, model: init.model });
     }
     try {
       return schema.parse(JSON.parse(text));
     } catch (cause) {
-      throw toBrunoError(new SyntaxError(`unexpected answer from ${path}: ${(cause as Error).message}`), { host: this.host });
+      throw toBrunoError(new SyntaxError(`unexpected answer from ${path}: ${(cause as Error).message}`), ctx);
     }
   }
 
@@ -108,7 +133,8 @@ class HttpOllamaServer implements ModelServer {
 
   async warm(name: string, options: { keepAlive: string; timeoutMs: number; signal?: AbortSignal }): Promise<{ loadMs: number }> {
     const body = JSON.stringify({ model: name, messages: [], stream: false, keep_alive: options.keepAlive });
-    const r = await this.request("/api/chat", WarmResponse, { method: "POST", body, headers: { "content-type": "application/json" }, model: name }, options.signal, options.timeoutMs);
+    const deadline = { ms: options.timeoutMs, setting: "BRUNO_FIRST_TOKEN_TIMEOUT_MS" };
+    const r = await this.request("/api/chat", WarmResponse, { method: "POST", body, headers: { "content-type": "application/json" }, model: name }, options.signal, deadline);
     return { loadMs: (r.load_duration ?? r.total_duration ?? 0) / 1e6 };
   }
 }
