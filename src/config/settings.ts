@@ -76,7 +76,9 @@ export const SETTINGS = [
     path: "ollamaHost",
     schema: ollamaHost,
     default: DEFAULT_OLLAMA_HOST,
-    doc: "Ollama's address; `host:port` without a scheme works, as in Ollama",
+    doc:
+      "Ollama's address; `host:port` without a scheme works, as in Ollama; `http://user:password@host:port` sends basic auth " +
+      "(a reverse proxy), and the password is never printed; a proxy's path prefix is kept, an API path (`/api`, `/v1`) is refused",
     flag: "--host",
   }),
   setting({ env: "BRUNO_DB", path: "dbPath", schema: text, unset: "in memory", doc: "SQLite file for conversation threads", flag: "--db" }),
