@@ -32,7 +32,7 @@ async function refine(
   // The embedding model is an Ollama model, also when the embedded engine answers.
   const host = /^https?:\/\//.test(deps.admin.host) ? deps.admin.host : deps.config.ollamaHost;
   try {
-    const embedder = ollamaEmbedder(host, model, deps.config.keepAlive, combined);
+    const embedder = ollamaEmbedder(host, model, deps.config.keepAlive, combined, deps.config.ollamaCredentials);
     return { grounding: await refineWithEmbeddings(grounding, embedder, options) };
   } catch (error) {
     if (signal?.aborted) throw cancelled(signal.reason);

@@ -135,7 +135,7 @@ describe("metrics beyond the seed", () => {
   });
 
   it("a model whose context cannot hold the question hands over in buildPrompt: a CONTEXT_OVERFLOW fallback", async () => {
-    const s = await open({ server: { models: [{ name: "sre-agent:v1.0", contextLength: 1600 }, { name: "llama3.1:8b" }, { name: "llama3.2:3b" }] } });
+    const s = await open({ server: { models: [{ name: "sre-agent:v1.0", contextLength: 400 }, { name: "llama3.1:8b" }, { name: "llama3.2:3b" }] } });
     const out = await s.graph.invoke({ query: QUERY, documents: DOCS }, thread("t-overflow"));
     expect(out.model).toBe("llama3.1:8b");
     const samples = await scrape(s.telemetry);
