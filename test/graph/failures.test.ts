@@ -185,7 +185,7 @@ describe("fallback: a failed model moves to the next one of the chain", () => {
     const catalog = mergeCatalog(DEFAULT_CATALOG, {
       models: [{ tag: "sre-agent:v1.0", contextLength: 2400, speedTier: "standard", fallbacks: [] }],
     });
-    const documents = Array.from({ length: 5 }, (_, i) => ({ content: `runbook line ${i} `.repeat(45), title: `D${i + 1}` }));
+    const documents = Array.from({ length: 5 }, (_, i) => ({ content: `runbook line ${i} `.repeat(200), title: `D${i + 1}` }));
     const { graph } = makeGraph({ catalog, script: { "sre-agent:v1.0": "ok [1]." } });
     const out = await graph.invoke({ query: TROUBLESHOOTING_QUERY, documents });
     expect(out.warnings.some((w) => w.startsWith("dropped 5"))).toBe(true);
