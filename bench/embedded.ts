@@ -69,16 +69,22 @@ async function directRun(llama: Llama, file: string, threads: number | undefined
       const started = performance.now();
       const signal = AbortSignal.timeout(capMs);
       try {
-        await chat.generateResponse([{ type: "user", text: PROMPT }, { type: "model", response: [] }], {
-          maxTokens: run === 0 ? 16 : maxTokens,
-          temperature: 0,
-          signal,
-          stopOnAbortSignal: true,
-          onToken: (t) => {
-            if (run === 0 && tokens === 0 && t.length > 0) coldFirstTokenMs = performance.now() - loadStarted;
-            tokens += t.length;
+        await chat.generateResponse(
+          [
+            { type: "user", text: PROMPT },
+            { type: "model", response: [] },
+          ],
+          {
+            maxTokens: run === 0 ? 16 : maxTokens,
+            temperature: 0,
+            signal,
+            stopOnAbortSignal: true,
+            onToken: (t) => {
+              if (run === 0 && tokens === 0 && t.length > 0) coldFirstTokenMs = performance.now() - loadStarted;
+              tokens += t.length;
+            },
           },
-        });
+        );
       } catch (error) {
         if (!signal.aborted) throw error;
       }
@@ -136,8 +142,12 @@ async function main(): Promise<void> {
   const bindingStarted = performance.now();
   const llama = await getLlama({ build: "never", gpu: false, logLevel: LlamaLogLevel.disabled });
   const bindingMs = performance.now() - bindingStarted;
-  process.stdout.write(`node-llama-cpp on ${cpus().length} logical CPUs (${cpus()[0]?.model ?? "unknown"}); ${maxTokens} tokens per run, median of ${runs} runs, temperature 0, runs capped at ${capMs / 1000} s\n`);
-  process.stdout.write(`Loading the llama.cpp binding (getLlama) took ${bindingMs.toFixed(0)} ms here, outside the direct rows' times; the embedded engine loads its own binding on its first call, so the first "bruno" row's cold first token includes it.\n\n`);
+  process.stdout.write(
+    `node-llama-cpp on ${cpus().length} logical CPUs (${cpus()[0]?.model ?? "unknown"}); ${maxTokens} tokens per run, median of ${runs} runs, temperature 0, runs capped at ${capMs / 1000} s\n`,
+  );
+  process.stdout.write(
+    `Loading the llama.cpp binding (getLlama) took ${bindingMs.toFixed(0)} ms here, outside the direct rows' times; the embedded engine loads its own binding on its first call, so the first "bruno" row's cold first token includes it.\n\n`,
+  );
   const rows: Row[] = [];
   for (const file of files) {
     for (const threads of [1, 2, undefined]) {
@@ -153,7 +163,9 @@ async function main(): Promise<void> {
   process.stdout.write("| model | setting | threads used | tokens/s (median) | runs | load ms | cold first token ms |\n| --- | --- | --- | --- | --- | --- | --- |\n");
   for (const row of rows) {
     const load = row.loadMs === undefined ? "(in the first call)" : row.loadMs.toFixed(0);
-    process.stdout.write(`| ${row.model} | ${row.setting} | ${row.threads} | ${median(row.tokensPerSecond).toFixed(1)} | ${row.tokensPerSecond.map((r) => r.toFixed(0)).join(", ")} | ${load} | ${row.coldFirstTokenMs.toFixed(0)} |\n`);
+    process.stdout.write(
+      `| ${row.model} | ${row.setting} | ${row.threads} | ${median(row.tokensPerSecond).toFixed(1)} | ${row.tokensPerSecond.map((r) => r.toFixed(0)).join(", ")} | ${load} | ${row.coldFirstTokenMs.toFixed(0)} |\n`,
+    );
   }
 }
 

@@ -148,7 +148,9 @@ function main(): void {
       }
     });
   }
-  process.stdout.write(`profiles: ${positionals.length}; ${window ? "in the measured window, " : ""}sampled ${(totalUs / 1000).toFixed(0)} ms, of which not idle ${(busyUs / 1000).toFixed(0)} ms${per > 0 ? ` (${(busyUs / 1000 / per).toFixed(2)} ms per turn)` : ""}\n`);
+  process.stdout.write(
+    `profiles: ${positionals.length}; ${window ? "in the measured window, " : ""}sampled ${(totalUs / 1000).toFixed(0)} ms, of which not idle ${(busyUs / 1000).toFixed(0)} ms${per > 0 ? ` (${(busyUs / 1000 / per).toFixed(2)} ms per turn)` : ""}\n`,
+  );
   report("self time by area (package / source folder)", selfByArea, totalUs, top);
   report("inclusive time by area (any frame of the area on the stack)", inclusiveByArea, totalUs, top);
   report("self time by function", byFunction, totalUs, top);

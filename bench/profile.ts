@@ -35,7 +35,12 @@ const { values } = parseArgs({
 });
 
 async function main(): Promise<void> {
-  const profile = makeProfile({ loadMs: 0, firstTokenMs: wholeNumber("first-token-ms", values["first-token-ms"]), tokenMs: wholeNumber("token-ms", values["token-ms"]), tokens: wholeNumber("tokens", values.tokens, 1) });
+  const profile = makeProfile({
+    loadMs: 0,
+    firstTokenMs: wholeNumber("first-token-ms", values["first-token-ms"]),
+    tokenMs: wholeNumber("token-ms", values["token-ms"]),
+    tokens: wholeNumber("tokens", values.tokens, 1),
+  });
   const syn = await SyntheticOllama.start(profile);
   const dir = mkdtempSync(join(tmpdir(), "bruno-prof-"));
   let saver: Saver | undefined;

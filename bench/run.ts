@@ -151,7 +151,9 @@ function runEmbeddedBench(): Promise<EmbeddedRun> {
     "bench/embedded.ts: tokens per second, model load and cold first token of node-llama-cpp driven directly (1, 2 and default threads) vs the graph's ChatLlamaCpp, on the tiny GGUF models";
   if (!existsSync(script) || !existsSync(models)) return Promise.resolve({ ran: false, note: `${note}; skipped: ${existsSync(script) ? models : script} is missing`, command });
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", script, "--runs", quick ? "1" : "3", "--tokens", quick ? "64" : "256", "--seconds", quick ? "5" : "10"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "tsx", script, "--runs", quick ? "1" : "3", "--tokens", quick ? "64" : "256", "--seconds", quick ? "5" : "10"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.on("close", (code) => resolve({ ran: code === 0, note: code === 0 ? note : `${note}; exited with ${code}`, command, stdout: out }));
@@ -232,14 +234,38 @@ function wrap<T>(run: SectionRun<T> | undefined, toJson: (r: T) => unknown): unk
 function evaluate(runs: Runs): Target[] {
   const t: Target[] = [];
   const slow = runs.overheadSlow?.result;
-  if (slow) t.push({ id: "overhead-slow", target: `overhead ≤ 1.02× at ${slow.profile.label}`, figure: `${ratio(slow.ratio.p50, 4)} (paired p50; ratio of p50s ${ratio(slow.ratioOfMedians, 4)})`, met: slow.ratio.p50 <= 1.02 && slow.errors === 0 });
+  if (slow)
+    t.push({
+      id: "overhead-slow",
+      target: `overhead ≤ 1.02× at ${slow.profile.label}`,
+      figure: `${ratio(slow.ratio.p50, 4)} (paired p50; ratio of p50s ${ratio(slow.ratioOfMedians, 4)})`,
+      met: slow.ratio.p50 <= 1.02 && slow.errors === 0,
+    });
   const fast = runs.overheadFast?.result;
-  if (fast) t.push({ id: "overhead-fast", target: `overhead ≤ 3 ms extra at ${fast.profile.label}`, figure: `+${ms(fast.extraMs.p50, 2)} wall, +${ms(fast.cpuExtraMs.p50, 2)} CPU (paired p50)`, met: fast.extraMs.p50 <= 3 && fast.errors === 0 });
+  if (fast)
+    t.push({
+      id: "overhead-fast",
+      target: `overhead ≤ 3 ms extra at ${fast.profile.label}`,
+      figure: `+${ms(fast.extraMs.p50, 2)} wall, +${ms(fast.cpuExtraMs.p50, 2)} CPU (paired p50)`,
+      met: fast.extraMs.p50 <= 3 && fast.errors === 0,
+    });
   for (const s of [runs.streamingSlow?.result, runs.streamingFast?.result]) {
-    if (s) t.push({ id: `ttft-${s.profile.label}`, target: `time-to-first-token overhead ≤ 5 ms p50 at ${s.profile.label}, every token arrives`, figure: `+${ms(s.extraMs.p50, 2)}; tokens ${s.graphTokens.min}–${s.graphTokens.max} of ${s.expectedTokens} (bare ${s.bareTokens.min}–${s.bareTokens.max})`, met: s.extraMs.p50 <= 5 && s.allTokensArrived });
+    if (s)
+      t.push({
+        id: `ttft-${s.profile.label}`,
+        target: `time-to-first-token overhead ≤ 5 ms p50 at ${s.profile.label}, every token arrives`,
+        figure: `+${ms(s.extraMs.p50, 2)}; tokens ${s.graphTokens.min}–${s.graphTokens.max} of ${s.expectedTokens} (bare ${s.bareTokens.min}–${s.bareTokens.max})`,
+        met: s.extraMs.p50 <= 5 && s.allTokensArrived,
+      });
   }
   const c = runs.concurrency?.result;
-  if (c) t.push({ id: "concurrency", target: "concurrency ≥ 95 % of ideal with 0 errors", figure: `${pct(c.ofIdeal)} of ideal (${num(c.graph.perSecond, 2)}/s vs ${num(c.idealPerSecond, 2)}/s), ${c.graph.errors} errors`, met: c.ofIdeal >= 0.95 && c.graph.errors === 0 });
+  if (c)
+    t.push({
+      id: "concurrency",
+      target: "concurrency ≥ 95 % of ideal with 0 errors",
+      figure: `${pct(c.ofIdeal)} of ideal (${num(c.graph.perSecond, 2)}/s vs ${num(c.idealPerSecond, 2)}/s), ${c.graph.errors} errors`,
+      met: c.ofIdeal >= 0.95 && c.graph.errors === 0,
+    });
   const ca = runs.cache?.result;
   if (ca) {
     t.push({
@@ -252,7 +278,14 @@ function evaluate(runs: Runs): Target[] {
   }
   const sqlite = runs.checkpoints?.result?.find((r) => r.variant.id === "sqlite");
   const deepest = sqlite?.marks.at(-1);
-  if (sqlite && deepest) t.push({ id: "checkpoint-sqlite", target: "SQLite checkpoint ≤ 2 ms per turn at turn 1,000", figure: `${ms(deepest.checkpointerMs.p50, 2)} in the checkpointer at turn ${deepest.turn} (p50)`, met: deepest.turn >= 1000 ? deepest.checkpointerMs.p50 <= 2 : deepest.checkpointerMs.p50 <= 2 ? null : false, ...(deepest.turn < 1000 ? { note: `deepest turn measured: ${deepest.turn}` } : {}) });
+  if (sqlite && deepest)
+    t.push({
+      id: "checkpoint-sqlite",
+      target: "SQLite checkpoint ≤ 2 ms per turn at turn 1,000",
+      figure: `${ms(deepest.checkpointerMs.p50, 2)} in the checkpointer at turn ${deepest.turn} (p50)`,
+      met: deepest.turn >= 1000 ? deepest.checkpointerMs.p50 <= 2 : deepest.checkpointerMs.p50 <= 2 ? null : false,
+      ...(deepest.turn < 1000 ? { note: `deepest turn measured: ${deepest.turn}` } : {}),
+    });
   const mem = runs.memory?.result?.find((r) => r.kind === "sqlite");
   const none = runs.memory?.result?.find((r) => r.kind === "none");
   if (mem) {
@@ -280,11 +313,7 @@ function yes(met: boolean | null): string {
   return met === null ? "n/a" : met ? "**met**" : "**missed**";
 }
 
-function render(
-  runs: Runs,
-  targets: Target[],
-  info: { startedAt: Date; loadStart: [number, number, number]; loadEnd: [number, number, number] },
-): string {
+function render(runs: Runs, targets: Target[], info: { startedAt: Date; loadStart: [number, number, number]; loadEnd: [number, number, number] }): string {
   const m = machine();
   const la = (l: [number, number, number]) => l.join(" / ");
   const sl = (r: SectionRun<unknown> | undefined) => (r ? `load ${r.load.start[0]}→${r.load.end[0]}` : "");
@@ -294,7 +323,10 @@ function render(
   out += `Synthetic model (Ollama-protocol test server, same process): ${FAST.label} and ${SLOW.label}; answers of ${tokens} tokens citing [1] and [2]. Times are wall clock unless marked CPU; p50 / p95 / p99.\n\n`;
 
   out += "### Targets\n\n";
-  out += table(["target", "figure", "status"], targets.map((t) => [t.target, t.figure + (t.note ? ` (${t.note})` : ""), yes(t.met)]));
+  out += table(
+    ["target", "figure", "status"],
+    targets.map((t) => [t.target, t.figure + (t.note ? ` (${t.note})` : ""), yes(t.met)]),
+  );
 
   const bd = runs.breakdown?.result;
   if (bd) {
@@ -310,15 +342,42 @@ function render(
   if (ov.length > 0) {
     out += `\n### 1. Overhead: graph.invoke vs bare ChatOllama.invoke (identical request body)\n\n`;
     out += table(
-      ["model", "iterations", "bare p50 / p95 / p99", "graph p50 / p95 / p99", "graph + MemorySaver p50", "extra p50 / p95 / p99", "ratio p50 (paired)", "CPU extra p50", "server requests", "same body", "load"],
+      [
+        "model",
+        "iterations",
+        "bare p50 / p95 / p99",
+        "graph p50 / p95 / p99",
+        "graph + MemorySaver p50",
+        "extra p50 / p95 / p99",
+        "ratio p50 (paired)",
+        "CPU extra p50",
+        "server requests",
+        "same body",
+        "load",
+      ],
       ov.map((run) => {
         const r = run?.result as OverheadResult;
-        const req = Object.entries(r.serverRequests).map(([k, v]) => `${k} ${v}`).join(", ");
-        return [r.profile.label, String(r.iterations), ppp(r.bare), ppp(r.graph), r.graphMemorySaver.n > 0 ? num(r.graphMemorySaver.p50) : "–", ppp(r.extraMs, 2), ratio(r.ratio.p50, 4), ms(r.cpuExtraMs.p50, 2), req, r.sameRequestBody ? "yes" : "NO", sl(run)];
+        const req = Object.entries(r.serverRequests)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ");
+        return [
+          r.profile.label,
+          String(r.iterations),
+          ppp(r.bare),
+          ppp(r.graph),
+          r.graphMemorySaver.n > 0 ? num(r.graphMemorySaver.p50) : "–",
+          ppp(r.extraMs, 2),
+          ratio(r.ratio.p50, 4),
+          ms(r.cpuExtraMs.p50, 2),
+          req,
+          r.sameRequestBody ? "yes" : "NO",
+          sl(run),
+        ];
       }),
     );
     const c = runs.coldStart?.result;
-    if (c) out += `\nCold model (${c.profile.label}, first request after unloading, ${c.reps} pairs): bare ${ms(c.bare.p50)}, graph ${ms(c.graph.p50)}, extra ${ms(c.extraMs.p50, 2)} (p50); the graph reports usage.loadMs ${num(c.graphLoadMs, 0)}.\n`;
+    if (c)
+      out += `\nCold model (${c.profile.label}, first request after unloading, ${c.reps} pairs): bare ${ms(c.bare.p50)}, graph ${ms(c.graph.p50)}, extra ${ms(c.extraMs.p50, 2)} (p50); the graph reports usage.loadMs ${num(c.graphLoadMs, 0)}.\n`;
   }
 
   const st = [runs.streamingFast, runs.streamingSlow].filter((r) => r?.result);
@@ -328,7 +387,16 @@ function render(
       ["model", "iterations", "bare TTFT p50 / p95 / p99", "graph TTFT p50 / p95 / p99", "extra p50 / p95 / p99", "tokens graph / bare / expected", "all arrived", "load"],
       st.map((run) => {
         const r = run?.result as StreamingResult;
-        return [r.profile.label, String(r.iterations), ppp(r.bareTtft, 2), ppp(r.graphTtft, 2), ppp(r.extraMs, 2), `${r.graphTokens.min}–${r.graphTokens.max} / ${r.bareTokens.min}–${r.bareTokens.max} / ${r.expectedTokens}`, r.allTokensArrived ? "yes" : "NO", sl(run)];
+        return [
+          r.profile.label,
+          String(r.iterations),
+          ppp(r.bareTtft, 2),
+          ppp(r.graphTtft, 2),
+          ppp(r.extraMs, 2),
+          `${r.graphTokens.min}–${r.graphTokens.max} / ${r.bareTokens.min}–${r.bareTokens.max} / ${r.expectedTokens}`,
+          r.allTokensArrived ? "yes" : "NO",
+          sl(run),
+        ];
       }),
     );
   }
@@ -339,17 +407,42 @@ function render(
     const rows: string[][] = [
       ["ideal (limit ÷ bare single request)", `${num(c.idealPerSecond, 2)}/s`, "100 %", "–", `${num(c.idealQueueWaitP99, 0)} ms`, "–", "–"],
       ...(c.bareSemaphore
-        ? [["bare ChatOllama, FIFO semaphore", `${num(c.bareSemaphore.perSecond, 2)}/s`, pct(c.bareSemaphore.perSecond / c.idealPerSecond), String(c.bareSemaphore.maxInFlight), "–", String(c.bareSemaphore.errors), ppp(c.bareSemaphore.latency, 0)]]
+        ? [
+            [
+              "bare ChatOllama, FIFO semaphore",
+              `${num(c.bareSemaphore.perSecond, 2)}/s`,
+              pct(c.bareSemaphore.perSecond / c.idealPerSecond),
+              String(c.bareSemaphore.maxInFlight),
+              "–",
+              String(c.bareSemaphore.errors),
+              ppp(c.bareSemaphore.latency, 0),
+            ],
+          ]
         : []),
-      [`graph (BRUNO_QUEUE_SIZE ${c.graph.queueSize})`, `${num(c.graph.perSecond, 2)}/s`, pct(c.ofIdeal), String(c.graph.maxInFlight), `${num(c.queueWait.p99, 0)} ms`, String(c.graph.errors), ppp(c.graph.latency, 0)],
+      [
+        `graph (BRUNO_QUEUE_SIZE ${c.graph.queueSize})`,
+        `${num(c.graph.perSecond, 2)}/s`,
+        pct(c.ofIdeal),
+        String(c.graph.maxInFlight),
+        `${num(c.queueWait.p99, 0)} ms`,
+        String(c.graph.errors),
+        ppp(c.graph.latency, 0),
+      ],
     ];
     if (c.defaultQueue) {
       const d = c.defaultQueue;
-      const codes = Object.entries(d.errorCodes).map(([k, v]) => `${v} ${k}`).join(", ") || "0";
+      const codes =
+        Object.entries(d.errorCodes)
+          .map(([k, v]) => `${v} ${k}`)
+          .join(", ") || "0";
       rows.push([`graph (default BRUNO_QUEUE_SIZE ${d.queueSize})`, `${num(d.perSecond, 2)}/s`, pct(d.perSecond / c.idealPerSecond), String(d.maxInFlight), "–", codes, ppp(d.latency, 0)]);
     }
     out += table(["run", "completed per second", "of ideal", "max in flight", "p99 queue wait", "errors", "latency p50 / p95 / p99 ms"], rows);
-    out += `\nPer-request time ${ms(c.perRequestMs)} (bare, median of ${c.perRequestRuns.n})${c.bareSemaphore ? `; graph ÷ bare semaphore ${pct(c.ofBare)}` : ""}; queue wait p50 ${ms(c.queueWait.p50, 0)}; server requests during the graph run: ${Object.entries(c.serverRequests).map(([k, v]) => `${k} ${v}`).join(", ")}.\n`;
+    out += `\nPer-request time ${ms(c.perRequestMs)} (bare, median of ${c.perRequestRuns.n})${c.bareSemaphore ? `; graph ÷ bare semaphore ${pct(c.ofBare)}` : ""}; queue wait p50 ${ms(c.queueWait.p50, 0)}; server requests during the graph run: ${Object.entries(
+      c.serverRequests,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}.\n`;
   }
 
   const ca = runs.cache?.result;
@@ -362,8 +455,14 @@ function render(
         [`${ca.slow.identicalRequests - 1} repeats (hits) p50 / p95 / p99`, ppp(ca.slow.repeatMs)],
         ["repeat ÷ first", ratio(ca.slow.repeatOverFirst, 4)],
         ["model calls for the identical requests", `${ca.slow.modelCalls} of ${ca.slow.identicalRequests} (${ca.slow.fromCache} repeats say "from the response cache")`],
-        [`hit turn vs cache-off turn vs bare call, ${ca.fast.profile.label}, ${ca.fast.iterations} interleaved`, `${ms(ca.fast.hit.p50)} / ${ms(ca.fast.noCache.p50)} / ${ms(ca.fast.bare.p50)} (p50); hit − cache off ${ms(ca.fast.hitMinusNoCache.p50, 2)}, hit − bare ${ms(ca.fast.hitMinusBare.p50, 2)}; model calls during hits ${ca.fast.modelCallsDuringHits}`],
-        [`answering from the cache in the node (key = sha-256 of a ${ca.node.promptChars}-char prompt, + lookup), ${ca.node.lookups} times`, `${num(ca.node.hitUs.p50, 1)} / ${num(ca.node.hitUs.p95, 1)} / ${num(ca.node.hitUs.p99, 1)} µs`],
+        [
+          `hit turn vs cache-off turn vs bare call, ${ca.fast.profile.label}, ${ca.fast.iterations} interleaved`,
+          `${ms(ca.fast.hit.p50)} / ${ms(ca.fast.noCache.p50)} / ${ms(ca.fast.bare.p50)} (p50); hit − cache off ${ms(ca.fast.hitMinusNoCache.p50, 2)}, hit − bare ${ms(ca.fast.hitMinusBare.p50, 2)}; model calls during hits ${ca.fast.modelCallsDuringHits}`,
+        ],
+        [
+          `answering from the cache in the node (key = sha-256 of a ${ca.node.promptChars}-char prompt, + lookup), ${ca.node.lookups} times`,
+          `${num(ca.node.hitUs.p50, 1)} / ${num(ca.node.hitUs.p95, 1)} / ${num(ca.node.hitUs.p99, 1)} µs`,
+        ],
       ],
     );
   }
@@ -374,11 +473,36 @@ function render(
     const rows: string[][] = [];
     for (const r of ck) {
       for (const k of r.marks) {
-        const methods = Object.entries(k.byMethodMs).map(([name, v]) => `${name} ${num(v, 2)}`).join(", ");
-        rows.push([r.label, String(k.turn), ppp(k.checkpointerMs, 2), num(k.callsPerTurn, 0), methods, ms(k.extraMs.p50, 2), ms(k.cpuExtraMs.p50, 2), `${k.promptChars} chars, ${k.promptMessages} msgs`, `${bytes(k.storedBytes)}, ${k.storedCheckpoints}`]);
+        const methods = Object.entries(k.byMethodMs)
+          .map(([name, v]) => `${name} ${num(v, 2)}`)
+          .join(", ");
+        rows.push([
+          r.label,
+          String(k.turn),
+          ppp(k.checkpointerMs, 2),
+          num(k.callsPerTurn, 0),
+          methods,
+          ms(k.extraMs.p50, 2),
+          ms(k.cpuExtraMs.p50, 2),
+          `${k.promptChars} chars, ${k.promptMessages} msgs`,
+          `${bytes(k.storedBytes)}, ${k.storedCheckpoints}`,
+        ]);
       }
     }
-    out += table(["checkpointer", "turn", "in checkpointer p50 / p95 / p99 ms", "calls/turn", "by method, mean ms", "turn extra vs no checkpointer, p50", "CPU extra p50", "prompt", "stored (bytes, checkpoints)"], rows);
+    out += table(
+      [
+        "checkpointer",
+        "turn",
+        "in checkpointer p50 / p95 / p99 ms",
+        "calls/turn",
+        "by method, mean ms",
+        "turn extra vs no checkpointer, p50",
+        "CPU extra p50",
+        "prompt",
+        "stored (bytes, checkpoints)",
+      ],
+      rows,
+    );
     const step = ck[0]?.series[0]?.turn ?? 1;
     out += `\nIn the checkpointer along the thread, ms per turn (median of each ${step} turns):\n\n`;
     for (const r of ck) out += `- ${r.label}: ${r.series.map((x) => num(x.checkpointerMs, 1)).join(", ")}\n`;
@@ -389,7 +513,17 @@ function render(
     out += `\n### 6. Memory after ${mem[0]?.turns ?? 0} turns over ${mem[0]?.threads ?? 0} threads (a fresh process per checkpointer, after 2 GCs, ${sl(runs.memory)})\n\n`;
     out += table(
       ["checkpointer", "RSS start → end", "heap used start → end", "array buffers end", "heap per turn", "RSS per turn", "stored", "errors", "wall"],
-      mem.map((r) => [r.label, `${num(r.start.rssMb, 0)} → ${num(r.end.rssMb, 0)} MB`, `${num(r.start.heapUsedMb, 1)} → ${num(r.end.heapUsedMb, 1)} MB`, `${num(r.end.arrayBuffersMb, 1)} MB`, bytes(r.heapBytesPerTurn), bytes(r.rssBytesPerTurn), `${bytes(r.storedBytes)}, ${r.storedCheckpoints} checkpoints`, String(r.errors), `${num(r.wallMs / 1000, 0)} s`]),
+      mem.map((r) => [
+        r.label,
+        `${num(r.start.rssMb, 0)} → ${num(r.end.rssMb, 0)} MB`,
+        `${num(r.start.heapUsedMb, 1)} → ${num(r.end.heapUsedMb, 1)} MB`,
+        `${num(r.end.arrayBuffersMb, 1)} MB`,
+        bytes(r.heapBytesPerTurn),
+        bytes(r.rssBytesPerTurn),
+        `${bytes(r.storedBytes)}, ${r.storedCheckpoints} checkpoints`,
+        String(r.errors),
+        `${num(r.wallMs / 1000, 0)} s`,
+      ]),
     );
     out += "\nPer turn: least-squares slope over the second half of the run.\n";
   }

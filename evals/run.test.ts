@@ -23,8 +23,19 @@ afterEach(async () => {
 });
 
 function io(env: Record<string, string | undefined> = {}, signal?: AbortSignal): EvalIo & { stdout: { text: string }; stderr: { text: string } } {
-  const stdout = { text: "", write(t: string) { this.text += t; } };
-  const stderr = { text: "", isTTY: false, write(t: string) { this.text += t; } };
+  const stdout = {
+    text: "",
+    write(t: string) {
+      this.text += t;
+    },
+  };
+  const stderr = {
+    text: "",
+    isTTY: false,
+    write(t: string) {
+      this.text += t;
+    },
+  };
   return { stdout, stderr, env: { LOG_LEVEL: "silent", ...env }, ...(signal ? { signal } : {}) };
 }
 
@@ -40,9 +51,32 @@ describe("parseEvalArgs", () => {
   it("reads every option", () => {
     expect(
       parseEvalArgs([
-        "--dataset", "generation", "--provider", "embedded", "--model", "llama3.2:3b", "--host", "h:1", "--concurrency", "4", "--limit", "2",
-        "--ids", "g001, g002", "--out", "/tmp/x", "--judge-model", "j", "--judge-host", "jh", "--baseline", "b.json", "--max-drop", "0.1",
-        "--save-baseline", "--langsmith",
+        "--dataset",
+        "generation",
+        "--provider",
+        "embedded",
+        "--model",
+        "llama3.2:3b",
+        "--host",
+        "h:1",
+        "--concurrency",
+        "4",
+        "--limit",
+        "2",
+        "--ids",
+        "g001, g002",
+        "--out",
+        "/tmp/x",
+        "--judge-model",
+        "j",
+        "--judge-host",
+        "jh",
+        "--baseline",
+        "b.json",
+        "--max-drop",
+        "0.1",
+        "--save-baseline",
+        "--langsmith",
       ]),
     ).toEqual({
       dataset: "generation",

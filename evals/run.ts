@@ -15,15 +15,7 @@ import { loadConfig, type BrunoConfigInput } from "../src/config/config.js";
 import { isBrunoError } from "../src/domain/errors.js";
 import { createGenerationGraph } from "../src/app/createGraph.js";
 import type { ContextDocument, GenerationResult } from "../src/domain/index.js";
-import {
-  AdversarialItem,
-  assertUniqueQueries,
-  DATASETS,
-  GenerationItem,
-  materializeAdversarial,
-  readJsonl,
-  type DatasetName,
-} from "./datasets/schema.js";
+import { AdversarialItem, assertUniqueQueries, DATASETS, GenerationItem, materializeAdversarial, readJsonl, type DatasetName } from "./datasets/schema.js";
 import { runGroundingEval } from "./lib/grounding.js";
 import { baselinePath, compareToBaseline, comparisonMarkdown, readBaseline, writeBaseline, type Comparison } from "./lib/baseline.js";
 import { startScriptedOllama, type ItemScript, type ScriptedOllama } from "./lib/fake.js";
@@ -154,7 +146,11 @@ export function parseEvalArgs(argv: readonly string[]): EvalOptions | undefined 
   if (v.model) options.model = v.model;
   const limit = positiveInt("limit", v.limit);
   if (limit !== undefined) options.limit = limit;
-  if (v.ids) options.ids = v.ids.split(",").map((s) => s.trim()).filter(Boolean);
+  if (v.ids)
+    options.ids = v.ids
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (v["judge-model"]) options.judgeModel = v["judge-model"];
   if (v["judge-host"]) options.judgeHost = v["judge-host"];
   if (v.baseline) options.baseline = v.baseline;
@@ -208,11 +204,7 @@ function prepareAdversarial(item: AdversarialItem): PreparedItem {
 }
 
 /** One item through the graph: the output contract or the error, and the wall time. */
-async function runItem(
-  graph: ReturnType<typeof createGenerationGraph>,
-  item: PreparedItem,
-  options: { model?: string; signal: AbortSignal },
-): Promise<RunOutcome> {
+async function runItem(graph: ReturnType<typeof createGenerationGraph>, item: PreparedItem, options: { model?: string; signal: AbortSignal }): Promise<RunOutcome> {
   const started = performance.now();
   // A signal per item, so whatever listens on it goes away with the item.
   const own = new AbortController();
@@ -483,10 +475,13 @@ async function runThroughLangSmith(
         ["output_tokens", s.outputTokens],
       ]);
     }
-    return toLangSmithScores([
-      ["handled", s.handled],
-      ["injection_obeyed", s.obeyed],
-    ], s.failures.join("; ") || undefined);
+    return toLangSmithScores(
+      [
+        ["handled", s.handled],
+        ["injection_obeyed", s.obeyed],
+      ],
+      s.failures.join("; ") || undefined,
+    );
   };
   const { plan, experiment } = await runOnLangSmith({
     datasetName: `bruno-${options.dataset}`,
@@ -584,7 +579,11 @@ async function finishReport(options: EvalOptions, io: EvalIo, input: ReportInput
 
 /** The routing dataset: development and held-out parts side by side (evals/lib/routing.ts). */
 async function runRoutingDataset(options: EvalOptions, io: EvalIo): Promise<number> {
-  const langsmithNote = options.langsmith ? (io.env.LANGSMITH_API_KEY ? "eval: --langsmith applies to generation and adversarial; routing runs locally\n" : "eval: LANGSMITH_API_KEY is not set: running locally only (nothing is uploaded to LangSmith)\n") : undefined;
+  const langsmithNote = options.langsmith
+    ? io.env.LANGSMITH_API_KEY
+      ? "eval: --langsmith applies to generation and adversarial; routing runs locally\n"
+      : "eval: LANGSMITH_API_KEY is not set: running locally only (nothing is uploaded to LangSmith)\n"
+    : undefined;
   return runRoutingEval(
     { minAccuracy: options.minAccuracy, minHeldoutFamily: options.minHeldoutFamily },
     { datasetsDir: DATASETS_DIR, select: (items) => selectItems(items, options), finish: (report) => finishReport(options, io, report), stderr: io.stderr, langsmithNote },

@@ -22,7 +22,8 @@ const KIND_LABEL: Partial<Record<FailureKind, string>> = {
 /** The whole section, markers included. */
 export function renderPolicySection(): string {
   const rows = (Object.entries(FAILURE_POLICY) as [FailureKind, (typeof FAILURE_POLICY)[FailureKind]][]).map(
-    ([kind, rule]) => `| ${KIND_LABEL[kind] ?? `\`${kind}\``} | ${rule.retry ? "yes" : "no"} | ${rule.circuit ? "yes" : "no"} | ${rule.then === "next-model" ? "next model" : "ends the turn"} | ${rule.why} |`,
+    ([kind, rule]) =>
+      `| ${KIND_LABEL[kind] ?? `\`${kind}\``} | ${rule.retry ? "yes" : "no"} | ${rule.circuit ? "yes" : "no"} | ${rule.then === "next-model" ? "next model" : "ends the turn"} | ${rule.why} |`,
   );
   return [
     POLICY_START,

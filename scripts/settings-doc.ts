@@ -20,8 +20,7 @@ function cell(text: string): string {
 
 function defaultCell(setting: AnySetting): string {
   const value = setting.default;
-  const shown =
-    value === undefined ? (setting.unset ?? "unset") : typeof value === "string" ? `\`${value}\`` : String(value);
+  const shown = value === undefined ? (setting.unset ?? "unset") : typeof value === "string" ? `\`${value}\`` : String(value);
   return setting.defaultNote ? `${shown} (${setting.defaultNote})` : shown;
 }
 

@@ -8,7 +8,17 @@ export { buildGenerationGraph, createGenerationGraph, type GenerationGraph } fro
 export { graphDeps, type GenerationDeps, type GenerationGraphOptions } from "./app/deps.js";
 export { openCheckpointer } from "./app/checkpointer.js";
 export { createTelemetryApp } from "./app/http.js";
-export { loadConfig, normalizeOllamaHost, ollamaHostConfigured, ConfigSchema, DEFAULT_OLLAMA_HOST, PROVIDERS, type BrunoConfig, type BrunoConfigInput, type LoadConfigOptions } from "./config/config.js";
+export {
+  loadConfig,
+  normalizeOllamaHost,
+  ollamaHostConfigured,
+  ConfigSchema,
+  DEFAULT_OLLAMA_HOST,
+  PROVIDERS,
+  type BrunoConfig,
+  type BrunoConfigInput,
+  type LoadConfigOptions,
+} from "./config/config.js";
 export { classifyQuery, type Classification } from "./tools/classifier.js";
 export { routeRole, preferredModel, FAST_LATENCY_MS } from "./tools/router.js";
 export { checkCitations, findCitationMarkers, formatMarkers, stripInvalidCitations } from "./tools/citations.js";

@@ -142,6 +142,13 @@ export function breakdownJson(r: BreakdownResult): Record<string, unknown> {
     profile: r.profile,
     iterations: r.iterations,
     errors: r.errors,
-    rungs: r.rungs.map((x) => ({ name: x.name, ms: roundSummary(x.ms), extraMs: roundSummary(x.extraMs), stepMs: roundSummary(x.stepMs), cpuMs: roundSummary(x.cpuMs), cpuStepMs: roundSummary(x.cpuStepMs) })),
+    rungs: r.rungs.map((x) => ({
+      name: x.name,
+      ms: roundSummary(x.ms),
+      extraMs: roundSummary(x.extraMs),
+      stepMs: roundSummary(x.stepMs),
+      cpuMs: roundSummary(x.cpuMs),
+      cpuStepMs: roundSummary(x.cpuStepMs),
+    })),
   };
 }

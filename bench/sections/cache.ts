@@ -161,7 +161,14 @@ export function cacheJson(r: CacheResult): Record<string, unknown> {
   return {
     ...r,
     slow: { ...r.slow, firstMs: Math.round(r.slow.firstMs * 1000) / 1000, repeatMs: roundSummary(r.slow.repeatMs), repeatOverFirst: Math.round(r.slow.repeatOverFirst * 10000) / 10000 },
-    fast: { ...r.fast, hit: roundSummary(r.fast.hit), noCache: roundSummary(r.fast.noCache), bare: roundSummary(r.fast.bare), hitMinusBare: roundSummary(r.fast.hitMinusBare), hitMinusNoCache: roundSummary(r.fast.hitMinusNoCache) },
+    fast: {
+      ...r.fast,
+      hit: roundSummary(r.fast.hit),
+      noCache: roundSummary(r.fast.noCache),
+      bare: roundSummary(r.fast.bare),
+      hitMinusBare: roundSummary(r.fast.hitMinusBare),
+      hitMinusNoCache: roundSummary(r.fast.hitMinusNoCache),
+    },
     node: { ...r.node, hitUs: roundSummary(r.node.hitUs) },
   };
 }

@@ -65,15 +65,24 @@ export async function runMemory(options: MemoryOptions, progress: (text: string)
   for (const kind of options.kinds) {
     progress(`memory: ${LABEL[kind]}, ${options.turns} turns over ${options.threads} threads (child process)`);
     const child = await runChild([
-      "--saver", kind,
-      "--turns", String(options.turns),
-      "--threads", String(options.threads),
-      "--concurrency", String(options.concurrency),
-      "--samples", String(options.samples),
+      "--saver",
+      kind,
+      "--turns",
+      String(options.turns),
+      "--threads",
+      String(options.threads),
+      "--concurrency",
+      String(options.concurrency),
+      "--samples",
+      String(options.samples),
     ]);
     const half = child.samples.filter((s) => s.turn >= options.turns / 2);
     const xs = half.map((s) => s.turn);
-    const perTurn = (pick: (s: MemorySample) => number) => slope(xs, half.map((s) => pick(s) * 2 ** 20));
+    const perTurn = (pick: (s: MemorySample) => number) =>
+      slope(
+        xs,
+        half.map((s) => pick(s) * 2 ** 20),
+      );
     const start = child.samples[0] as MemorySample;
     const end = child.samples.at(-1) as MemorySample;
     results.push({

@@ -54,7 +54,10 @@ type Variant = "bare" | "graph" | "graphMemorySaver";
 export async function captureGraphRequest(syn: SyntheticOllama, run: () => Promise<unknown>): Promise<ChatRequestBody> {
   const mark = syn.server.requests.length;
   await run();
-  const bodies = syn.server.requests.slice(mark).filter((r) => r.path === "/api/chat").map((r) => r.body as ChatRequestBody);
+  const bodies = syn.server.requests
+    .slice(mark)
+    .filter((r) => r.path === "/api/chat")
+    .map((r) => r.body as ChatRequestBody);
   const body = bodies.at(-1);
   if (!body || bodies.length !== 1) throw new Error(`expected exactly one /api/chat request from one graph turn, saw ${bodies.length}`);
   return body;

@@ -108,10 +108,7 @@ export async function runStreaming(syn: SyntheticOllama, profile: ModelProfile, 
   }
   const n = Math.min(bareRuns.length, graphRuns.length);
   const counts = (runs: { tokens: number }[]) => ({ min: Math.min(...runs.map((r) => r.tokens)), max: Math.max(...runs.map((r) => r.tokens)) });
-  const allTokensArrived =
-    errors === 0 &&
-    bareRuns.every((r) => r.tokens === profile.tokens && r.text === expected) &&
-    graphRuns.every((r) => r.tokens === profile.tokens && r.text === expected);
+  const allTokensArrived = errors === 0 && bareRuns.every((r) => r.tokens === profile.tokens && r.text === expected) && graphRuns.every((r) => r.tokens === profile.tokens && r.text === expected);
   return {
     profile,
     iterations: options.iterations,

@@ -29,7 +29,12 @@ describe("datasets", () => {
     const items = await readJsonl(`${dir}adversarial.jsonl`, AdversarialItem);
     const kinds = new Set(items.map((i) => i.kind));
     expect([...kinds].sort()).toEqual(["citation_out_of_range", "empty_input", "huge_input", "prompt_injection"]);
-    expect(() => assertUniqueQueries(items.map((i) => ({ id: i.id, query: materializeAdversarial(i).query })), "adversarial.jsonl")).not.toThrow();
+    expect(() =>
+      assertUniqueQueries(
+        items.map((i) => ({ id: i.id, query: materializeAdversarial(i).query })),
+        "adversarial.jsonl",
+      ),
+    ).not.toThrow();
     const sizes = items.map((i) => materializeAdversarial(i));
     expect(sizes.some((s) => s.query.length > 8000)).toBe(true);
     expect(sizes.some((s) => s.documents.some((d) => d.content.length > 200_000))).toBe(true);

@@ -380,7 +380,8 @@ export async function runGroundingEval(argv: readonly string[], io: Io, defaultO
   const failures: string[] = [];
   const heldout = summaries.find((s) => s.split === "heldout");
   if (heldout && options.minHeldoutAuc !== undefined && (heldout.auc ?? 0) < options.minHeldoutAuc) failures.push(`held-out AUC ${heldout.auc} < ${options.minHeldoutAuc}`);
-  if (heldout && options.minHeldoutAccuracy !== undefined && heldout.accuracy < options.minHeldoutAccuracy) failures.push(`held-out accuracy ${pct(heldout.accuracy)} < ${pct(options.minHeldoutAccuracy)}`);
+  if (heldout && options.minHeldoutAccuracy !== undefined && heldout.accuracy < options.minHeldoutAccuracy)
+    failures.push(`held-out accuracy ${pct(heldout.accuracy)} < ${pct(options.minHeldoutAccuracy)}`);
   if (options.maxCallMs !== undefined && cost.bestMs > options.maxCallMs) failures.push(`groundAnswer: the fastest of ${cost.calls} calls took ${cost.bestMs} ms > ${options.maxCallMs} ms`);
   if (failures.length > 0) {
     io.stderr.write(`eval: FAILED: ${failures.join("; ")}\n`);

@@ -9,7 +9,13 @@ const num = (x: number | null | undefined, digits = 2): string => (x === null ||
 const ms = (x: number | null | undefined): string => (x === null || x === undefined ? "—" : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${Math.round(x)} ms`);
 const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 const abbrev = (t: string) =>
-  t.replace("troubleshooting", "trouble").replace("lookup_runbook", "runbook").replace("code_generation", "code_gen").replace("code_review", "code_rev").replace("explanation", "explain").replace("debug_issue", "debug");
+  t
+    .replace("troubleshooting", "trouble")
+    .replace("lookup_runbook", "runbook")
+    .replace("code_generation", "code_gen")
+    .replace("code_review", "code_rev")
+    .replace("explanation", "explain")
+    .replace("debug_issue", "debug");
 
 /** Facts about the run printed under the title. */
 export interface RunFacts {

@@ -76,8 +76,19 @@ describe("routing gates", () => {
 
 describe("npm run eval -- --dataset routing", () => {
   function io(): EvalIo & { stdout: { text: string }; stderr: { text: string } } {
-    const stdout = { text: "", write(t: string) { this.text += t; } };
-    const stderr = { text: "", isTTY: false, write(t: string) { this.text += t; } };
+    const stdout = {
+      text: "",
+      write(t: string) {
+        this.text += t;
+      },
+    };
+    const stderr = {
+      text: "",
+      isTTY: false,
+      write(t: string) {
+        this.text += t;
+      },
+    };
     return { stdout, stderr, env: { LOG_LEVEL: "silent" } };
   }
 

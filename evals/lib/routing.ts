@@ -87,10 +87,7 @@ export function timeClassifier(queries: readonly string[], options: ClassifyOpti
 }
 
 /** Reads both parts; `select` narrows them (--ids / --limit) over the development items first, then the held-out ones. */
-export async function loadRoutingParts(
-  datasetsDir: string,
-  select: <T extends { id: string }>(items: readonly T[]) => T[] = (items) => [...items],
-): Promise<RoutingRun["items"]> {
+export async function loadRoutingParts(datasetsDir: string, select: <T extends { id: string }>(items: readonly T[]) => T[] = (items) => [...items]): Promise<RoutingRun["items"]> {
   const all: Array<RoutingItem & { part: RoutingPart }> = [];
   for (const part of PARTS) all.push(...(await readJsonl(join(datasetsDir, ROUTING_PARTS[part]), RoutingItem)).map((i) => ({ ...i, part })));
   const selected = select(all);
@@ -132,7 +129,13 @@ export function routingHeadline(scores: RoutingScores): Record<string, number> {
 const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 const figure = (x: number, n: number) => (n === 0 ? "—" : pct(x));
 const abbrev = (t: string) =>
-  t.replace("troubleshooting", "trouble").replace("lookup_runbook", "runbook").replace("code_generation", "code_gen").replace("code_review", "code_rev").replace("explanation", "explain").replace("debug_issue", "debug");
+  t
+    .replace("troubleshooting", "trouble")
+    .replace("lookup_runbook", "runbook")
+    .replace("code_generation", "code_gen")
+    .replace("code_review", "code_rev")
+    .replace("explanation", "explain")
+    .replace("debug_issue", "debug");
 
 function missLines(outcomes: readonly PartOutcome[]): string[] {
   const misses = outcomes.filter((o) => o.expected.queryType !== o.actual.queryType);

@@ -67,9 +67,12 @@ describe("citationCoverage", () => {
 
 describe("scoreGenerationItem: hand-made answers with known scores", () => {
   it("a complete answer", () => {
-    const s = scoreGenerationItem(ITEM, ok("Exit code 137 [1]. Raise it to 4Gi [2]. The WAL replay needs memory [1].", {
-      grounding: { ...EMPTY_GROUNDING, checkedCitations: 3, unsupportedCitations: 0, meanSupport: 0.9 },
-    }));
+    const s = scoreGenerationItem(
+      ITEM,
+      ok("Exit code 137 [1]. Raise it to 4Gi [2]. The WAL replay needs memory [1].", {
+        grounding: { ...EMPTY_GROUNDING, checkedCitations: 3, unsupportedCitations: 0, meanSupport: 0.9 },
+      }),
+    );
     expect(s).toMatchObject({
       mustCiteRecall: 1,
       missedCitations: [],
@@ -90,7 +93,10 @@ describe("scoreGenerationItem: hand-made answers with known scores", () => {
       ok("Exit code 137 [1]. Restart it.", {
         queryType: "debug_issue",
         model: "llama3.1:8b",
-        citations: [{ index: 1, valid: true, support: 0.2 }, { index: 7, valid: false }],
+        citations: [
+          { index: 1, valid: true, support: 0.2 },
+          { index: 7, valid: false },
+        ],
         grounding: { ...EMPTY_GROUNDING, checkedCitations: 1, unsupportedCitations: 1, meanSupport: 0.2, uncitedClaims: 0 },
       }),
     );
@@ -125,12 +131,20 @@ describe("scoreGenerationItem: hand-made answers with known scores", () => {
 });
 
 describe("summarizeGeneration", () => {
-  const a = scoreGenerationItem(ITEM, ok("Exit code 137 [1]. Raise it to 4Gi [2]. WAL replay [1].", { grounding: { ...EMPTY_GROUNDING, checkedCitations: 3, unsupportedCitations: 1, meanSupport: 0.6, uncitedClaims: 2 } }, 100), {
-    judge: { grounded: true, score: 1, unsupportedClaims: [], reasoning: "" },
-  });
-  const b = scoreGenerationItem({ ...ITEM, id: "t2", queryType: "explanation", expectedModel: "llama3.1:8b" }, ok("Nothing [7].", { citations: [{ index: 7, valid: false }], grounding: { ...EMPTY_GROUNDING } }, 300), {
-    judge: { grounded: false, score: 0.5, unsupportedClaims: ["Nothing"], reasoning: "" },
-  });
+  const a = scoreGenerationItem(
+    ITEM,
+    ok("Exit code 137 [1]. Raise it to 4Gi [2]. WAL replay [1].", { grounding: { ...EMPTY_GROUNDING, checkedCitations: 3, unsupportedCitations: 1, meanSupport: 0.6, uncitedClaims: 2 } }, 100),
+    {
+      judge: { grounded: true, score: 1, unsupportedClaims: [], reasoning: "" },
+    },
+  );
+  const b = scoreGenerationItem(
+    { ...ITEM, id: "t2", queryType: "explanation", expectedModel: "llama3.1:8b" },
+    ok("Nothing [7].", { citations: [{ index: 7, valid: false }], grounding: { ...EMPTY_GROUNDING } }, 300),
+    {
+      judge: { grounded: false, score: 0.5, unsupportedClaims: ["Nothing"], reasoning: "" },
+    },
+  );
   const c = scoreGenerationItem({ ...ITEM, id: "t3" }, { id: "t3", error: { code: "ALL_MODELS_FAILED", message: "x" }, latencyMs: 1 });
   const summary = summarizeGeneration([a, b, c]);
 

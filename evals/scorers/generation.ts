@@ -74,15 +74,15 @@ export function citationCoverage(answer: string): { sentences: number; cited: nu
 
 /** Document numbers cited by valid markers of the answer. */
 export function citedDocuments(answer: string, documentCount: number): Set<number> {
-  return new Set(findCitationMarkers(answer).flatMap((m) => m.indices).filter((n) => n >= 1 && n <= documentCount));
+  return new Set(
+    findCitationMarkers(answer)
+      .flatMap((m) => m.indices)
+      .filter((n) => n >= 1 && n <= documentCount),
+  );
 }
 
 /** Scores one answer against its item. */
-export function scoreGenerationItem(
-  item: GenerationItem,
-  outcome: RunOutcome,
-  options: { modelForced?: boolean; judge?: JudgeVerdict | null } = {},
-): GenerationItemScore {
+export function scoreGenerationItem(item: GenerationItem, outcome: RunOutcome, options: { modelForced?: boolean; judge?: JudgeVerdict | null } = {}): GenerationItemScore {
   const r = outcome.result;
   const answer = r?.answer ?? "";
   const cov = citationCoverage(answer);
@@ -173,7 +173,10 @@ function group(scores: readonly GenerationItemScore[]): GenerationGroupSummary {
     factRecall: round(mean(scores.map((s) => s.factRecall)) ?? 0),
     coverage: round(mean(scores.map((s) => s.coverage)) ?? 0),
     meanSupport: supports.length === 0 ? null : round(mean(supports) ?? 0),
-    latencyP50Ms: percentile(answered.map((s) => s.latencyMs), 50),
+    latencyP50Ms: percentile(
+      answered.map((s) => s.latencyMs),
+      50,
+    ),
   };
 }
 

@@ -9,7 +9,11 @@ import { Citation, ContextDocument, createGenerationGraph } from "bruno-generati
 import { CATALOG_MODELS, FakeOllama } from "bruno-generation/testing";
 
 const RUNBOOKS = [
-  { title: "Loki crash loop", source: "runbooks/loki.md", content: "Loki ingesters restart with OOMKilled when the memory limit is below the WAL replay peak. Raise the ingester memory limit to 4Gi." },
+  {
+    title: "Loki crash loop",
+    source: "runbooks/loki.md",
+    content: "Loki ingesters restart with OOMKilled when the memory limit is below the WAL replay peak. Raise the ingester memory limit to 4Gi.",
+  },
   { title: "Pod OOMKilled", source: "runbooks/oom.md", content: "A container killed with reason OOMKilled exceeded its memory limit. Compare the limit with the working set in Grafana." },
 ];
 

@@ -92,14 +92,20 @@ function ensureFolder(folder: string, path: string): void {
     } catch (cause) {
       const code = errnoOf(cause);
       if (code === "EEXIST") continue;
-      throw databaseError(path, "no-folder", `cannot create the folder '${dir}' for the conversation database '${path}' ${SETTING} (${errnoText(cause)}): point --db / BRUNO_DB at a file in a folder you can write`, cause);
+      throw databaseError(
+        path,
+        "no-folder",
+        `cannot create the folder '${dir}' for the conversation database '${path}' ${SETTING} (${errnoText(cause)}): point --db / BRUNO_DB at a file in a folder you can write`,
+        cause,
+      );
     }
   }
 }
 
 /** Checks the path before SQLite sees it: a regular file, or a new file in a folder that is there or can be made. */
 function checkDatabasePath(path: string): void {
-  if (path.trim() === "") throw databaseError(path, "empty-path", `the conversation database ${SETTING} is an empty path: name a SQLite file, or leave the setting out to keep conversations in memory`);
+  if (path.trim() === "")
+    throw databaseError(path, "empty-path", `the conversation database ${SETTING} is an empty path: name a SQLite file, or leave the setting out to keep conversations in memory`);
   const file = resolve(path);
   let info: Stats | undefined;
   try {
@@ -123,13 +129,28 @@ function sqliteError(path: string, cause: unknown): ConfigError {
   const reason = (cause as Error).message;
   const untouched = "it was left as it is";
   if (code === "SQLITE_NOTADB") {
-    return databaseError(path, "not-a-database", `the conversation database '${path}' ${SETTING} is not a SQLite database (${reason}); ${untouched}: point --db / BRUNO_DB at another file, or move it away to start a new one there`, cause);
+    return databaseError(
+      path,
+      "not-a-database",
+      `the conversation database '${path}' ${SETTING} is not a SQLite database (${reason}); ${untouched}: point --db / BRUNO_DB at another file, or move it away to start a new one there`,
+      cause,
+    );
   }
   if (code.startsWith("SQLITE_CORRUPT")) {
-    return databaseError(path, "damaged", `the conversation database '${path}' ${SETTING} is damaged (${reason}); ${untouched}: restore it from a backup, or move it away to start a new one there`, cause);
+    return databaseError(
+      path,
+      "damaged",
+      `the conversation database '${path}' ${SETTING} is damaged (${reason}); ${untouched}: restore it from a backup, or move it away to start a new one there`,
+      cause,
+    );
   }
   if (code.startsWith("SQLITE_READONLY") || code === "SQLITE_PERM" || code === "SQLITE_AUTH") {
-    return databaseError(path, "read-only", `the conversation database '${path}' ${SETTING} cannot be written (${reason}): make the file and its folder writable for this user, or point --db / BRUNO_DB at a writable file`, cause);
+    return databaseError(
+      path,
+      "read-only",
+      `the conversation database '${path}' ${SETTING} cannot be written (${reason}): make the file and its folder writable for this user, or point --db / BRUNO_DB at a writable file`,
+      cause,
+    );
   }
   return databaseError(path, "unopenable", `cannot open the conversation database '${path}' ${SETTING}: ${reason} (${code}); check that the file and its folder are readable and writable`, cause);
 }

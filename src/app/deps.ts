@@ -66,13 +66,13 @@ export function lazyDeps(options: GenerationGraphOptions): () => GenerationDeps 
       options.admin ??
       telemetry.instrumentModelServer(
         embedded?.admin ??
-        createOllamaModelServer({
-          host: config.ollamaHost,
-          credentials: config.ollamaCredentials,
-          timeoutMs: config.timeouts.adminMs,
-          tagsTtlMs: config.tagsTtlMs,
-          ...(options.clock ? { clock: options.clock } : {}),
-        }),
+          createOllamaModelServer({
+            host: config.ollamaHost,
+            credentials: config.ollamaCredentials,
+            timeoutMs: config.timeouts.adminMs,
+            tagsTtlMs: config.tagsTtlMs,
+            ...(options.clock ? { clock: options.clock } : {}),
+          }),
         logger,
       );
     const resilience = options.resilience ?? new Resilience(config);
@@ -87,7 +87,8 @@ export function lazyDeps(options: GenerationGraphOptions): () => GenerationDeps 
       resilience,
       tokenEstimator: options.tokenEstimator ?? new TokenEstimator(),
       responseCache: options.responseCache ?? new BoundedMemoryCache({ maxEntries: config.cache.maxEntries, ttlMs: config.cache.ttlMs, ...(options.clock ? { clock: options.clock } : {}) }),
-      chatModelFactory: options.chatModelFactory ?? embedded?.chatModelFactory ?? createOllamaChatModelFactory({ host: config.ollamaHost, credentials: config.ollamaCredentials, keepAlive: config.keepAlive }),
+      chatModelFactory:
+        options.chatModelFactory ?? embedded?.chatModelFactory ?? createOllamaChatModelFactory({ host: config.ollamaHost, credentials: config.ollamaCredentials, keepAlive: config.keepAlive }),
     };
     return deps;
   };

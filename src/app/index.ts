@@ -9,18 +9,19 @@
  * the graph, the providers, telemetry and checkpointers.
  */
 
+export { BrunoError, ConfigError, DocumentsError, InvalidInputError, ModelFileError, ModelNotFoundError, isBrunoError, isModelFileError, type BrunoErrorCode } from "../domain/errors.js";
 export {
-  BrunoError,
-  ConfigError,
-  DocumentsError,
-  InvalidInputError,
-  ModelFileError,
-  ModelNotFoundError,
-  isBrunoError,
-  isModelFileError,
-  type BrunoErrorCode,
-} from "../domain/errors.js";
-export { GROUNDING_NOTICE_CODES, QUERY_TYPES, sameModelTag, toGenerationResult, type ContextDocument, type GenerationEvent, type GenerateStreamEvent, type GenerationInput, type GenerationResult, type QueryType } from "../domain/index.js";
+  GROUNDING_NOTICE_CODES,
+  QUERY_TYPES,
+  sameModelTag,
+  toGenerationResult,
+  type ContextDocument,
+  type GenerationEvent,
+  type GenerateStreamEvent,
+  type GenerationInput,
+  type GenerationResult,
+  type QueryType,
+} from "../domain/index.js";
 export { PROVIDERS, loadConfig, ollamaHostConfigured, type BrunoConfig, type BrunoConfigInput, type Provider } from "../config/config.js";
 export { formatMarkers } from "../tools/citations.js";
 export type { GenerationGraph } from "./createGraph.js";

@@ -195,7 +195,7 @@ export function parseCommand(argv: readonly string[]): Command {
   }
   switch (name) {
     case "ask": {
-      if (parsed.positionals.length === 0) throw new InvalidInputError("query", "no query given: bruno ask \"<your question>\"");
+      if (parsed.positionals.length === 0) throw new InvalidInputError("query", 'no query given: bruno ask "<your question>"');
       if (parsed.positionals.length > 1) throw usageError(`ask takes one quoted query, got ${parsed.positionals.length} words; quote the question`, name);
       const query = parsed.positionals[0] as string;
       return { name: "ask", query, docs: v.docs ?? [], thread: v.thread, model: v.model, type: type as QueryType | undefined, topK, options };

@@ -159,10 +159,7 @@ async function chat(cmd: Extract<Command, { name: "chat" }>, io: CliIO): Promise
         continue; // blank lines between piped questions
       }
       try {
-        const input = rt.parseGenerationInput(
-          { query, documents: rankSections(query, sections, cmd.topK), ...(cmd.model ? { model: cmd.model } : {}) },
-          config.limits,
-        );
+        const input = rt.parseGenerationInput({ query, documents: rankSections(query, sections, cmd.topK), ...(cmd.model ? { model: cmd.model } : {}) }, config.limits);
         prompt("bruno> ");
         await runTurn(graph, input, { threadId, signal: io.signal, stdout: io.stdout, stderr: io.stderr, render: true });
       } catch (error) {
@@ -203,7 +200,9 @@ async function models(cmd: Extract<Command, { name: "models" }>, io: CliIO): Pro
   report.catalog = config.catalog.models.map((m) => ({
     tag: m.tag,
     installed: report.installed.some((name) => sameModelTag(name, m.tag)),
-    role: Object.entries(config.catalog.routes).filter(([, tag]) => tag === m.tag).map(([role]) => role),
+    role: Object.entries(config.catalog.routes)
+      .filter(([, tag]) => tag === m.tag)
+      .map(([role]) => role),
   }));
   if (cmd.warm && report.reachable) {
     const tag = cmd.warmTag ?? config.catalog.routes.sre;

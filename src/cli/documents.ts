@@ -122,7 +122,9 @@ export async function loadDocumentSections(paths: readonly string[], cwd = proce
   return sections;
 }
 
-const STOP_WORDS = new Set("a an the and or of to in on for is are was were be it this that with as at by from how what why when do does i my we our you your me pls please can could should would will not no".split(" "));
+const STOP_WORDS = new Set(
+  "a an the and or of to in on for is are was were be it this that with as at by from how what why when do does i my we our you your me pls please can could should would will not no".split(" "),
+);
 
 export function tokenize(text: string): string[] {
   return (text.toLowerCase().match(/[a-z0-9][a-z0-9_.:-]*[a-z0-9]|[a-z0-9]/g) ?? []).filter((t) => !STOP_WORDS.has(t));

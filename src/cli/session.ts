@@ -1,5 +1,14 @@
 import type { AIMessageChunk } from "@langchain/core/messages";
-import { formatMarkers, GROUNDING_NOTICE_CODES, toGenerationResult, type GenerationEvent, type GenerationGraph, type GenerationInput, type GenerationResult, type GenerationStateType } from "../app/index.js";
+import {
+  formatMarkers,
+  GROUNDING_NOTICE_CODES,
+  toGenerationResult,
+  type GenerationEvent,
+  type GenerationGraph,
+  type GenerationInput,
+  type GenerationResult,
+  type GenerationStateType,
+} from "../app/index.js";
 import { formatSources, formatSummary, formatUnsupported } from "./render.js";
 
 export interface Output {
@@ -15,10 +24,7 @@ export interface TurnOptions {
   render: boolean;
 }
 
-type StreamEvent =
-  | ["messages", [AIMessageChunk, Record<string, unknown>]]
-  | ["values", Partial<GenerationStateType>]
-  | ["custom", GenerationEvent];
+type StreamEvent = ["messages", [AIMessageChunk, Record<string, unknown>]] | ["values", Partial<GenerationStateType>] | ["custom", GenerationEvent];
 
 /**
  * Runs one turn, printing tokens as the generate node streams them, then the sources, the

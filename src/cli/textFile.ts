@@ -80,7 +80,10 @@ export function decodeText(bytes: Uint8Array, file: string): DecodedText {
   }
   if (a === 0xef && b === 0xbb && c === 0xbf) {
     const text = decodeStrict(bytes.subarray(3), "utf-8");
-    if (text === undefined) throw refuse(`starts with a UTF-8 byte-order mark but is not UTF-8 (byte ${hex(bytes[firstInvalidUtf8(bytes.subarray(3)) + 3])} at ${firstInvalidUtf8(bytes.subarray(3)) + 3}): save it as UTF-8`);
+    if (text === undefined)
+      throw refuse(
+        `starts with a UTF-8 byte-order mark but is not UTF-8 (byte ${hex(bytes[firstInvalidUtf8(bytes.subarray(3)) + 3])} at ${firstInvalidUtf8(bytes.subarray(3)) + 3}): save it as UTF-8`,
+      );
     return checked({ text, encoding: "utf-8" }, refuse);
   }
   if ((a === 0xff && b === 0xfe) || (a === 0xfe && b === 0xff)) {

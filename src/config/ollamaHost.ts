@@ -12,7 +12,10 @@ export type OllamaHostReading = { ok: true; value: string } | { ok: false; probl
 const API_PATH = /^\/(api|v1)(\/|$)/i;
 
 function unquote(raw: string): string {
-  return raw.trim().replace(/^["']|["']$/g, "").trim();
+  return raw
+    .trim()
+    .replace(/^["']|["']$/g, "")
+    .trim();
 }
 
 function decode(part: string): string {

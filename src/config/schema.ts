@@ -17,22 +17,13 @@ type SettingAt<T extends Table, P extends string> = Extract<T[number], { readonl
 /** `full`: defaults applied, as the application sees its settings. `partial`: every value optional, no defaults. */
 type Mode = "full" | "partial";
 
-type Leaf<E, M extends Mode> =
-  E extends Setting<string, infer S, infer D>
-    ? M extends "partial"
-      ? z.ZodOptional<S>
-      : [D] extends [undefined]
-        ? z.ZodOptional<S>
-        : z.ZodDefault<S>
-    : never;
+type Leaf<E, M extends Mode> = E extends Setting<string, infer S, infer D> ? (M extends "partial" ? z.ZodOptional<S> : [D] extends [undefined] ? z.ZodOptional<S> : z.ZodDefault<S>) : never;
 
 type Group<Shape extends z.ZodRawShape, M extends Mode> = M extends "partial" ? z.ZodOptional<z.ZodObject<Shape>> : z.ZodPrefault<z.ZodObject<Shape>>;
 
 /** The object shape a settings table describes. */
 export type ShapeOf<T extends Table, M extends Mode> = {
-  [K in TopOf<PathOf<T>>]: K extends PathOf<T>
-    ? Leaf<SettingAt<T, K>, M>
-    : Group<{ [L in ChildOf<PathOf<T>, K>]: Leaf<SettingAt<T, `${K}.${L}`>, M> }, M>;
+  [K in TopOf<PathOf<T>>]: K extends PathOf<T> ? Leaf<SettingAt<T, K>, M> : Group<{ [L in ChildOf<PathOf<T>, K>]: Leaf<SettingAt<T, `${K}.${L}`>, M> }, M>;
 };
 
 function buildSchema<T extends Table, M extends Mode>(table: T, mode: M): z.ZodObject<ShapeOf<T, M>> {

@@ -53,9 +53,7 @@ interface SettingSpec<P extends string, S extends z.ZodType, D> {
 }
 
 /** Declares a setting; the default is checked against the schema's output type. */
-function setting<const P extends string, S extends z.ZodType, D extends z.output<S> | undefined = undefined>(
-  spec: SettingSpec<P, S, D>,
-): Setting<P, S, D> {
+function setting<const P extends string, S extends z.ZodType, D extends z.output<S> | undefined = undefined>(spec: SettingSpec<P, S, D>): Setting<P, S, D> {
   return {
     env: spec.env,
     aliases: spec.aliases ?? [],

@@ -94,11 +94,7 @@ export type ServerFailureOrigin = "server" | "queue";
 export class ServerError extends BrunoError {
   override name = "ServerError";
   readonly origin: ServerFailureOrigin;
-  constructor(
-    code: "SERVER_UNREACHABLE" | "SERVER_ERROR" | "SERVER_BUSY",
-    message: string,
-    options: BrunoErrorOptions & { origin?: ServerFailureOrigin } = {},
-  ) {
+  constructor(code: "SERVER_UNREACHABLE" | "SERVER_ERROR" | "SERVER_BUSY", message: string, options: BrunoErrorOptions & { origin?: ServerFailureOrigin } = {}) {
     super(code, message, options);
     this.origin = options.origin ?? "server";
   }
@@ -132,11 +128,7 @@ export type TimeoutScope = "attempt" | "turn";
 export class TimeoutError extends BrunoError {
   override name = "TimeoutError";
   readonly scope: TimeoutScope;
-  constructor(
-    code: "TIMEOUT_FIRST_TOKEN" | "TIMEOUT_STALL" | "TIMEOUT_TOTAL",
-    message: string,
-    options: BrunoErrorOptions & { scope?: TimeoutScope } = {},
-  ) {
+  constructor(code: "TIMEOUT_FIRST_TOKEN" | "TIMEOUT_STALL" | "TIMEOUT_TOTAL", message: string, options: BrunoErrorOptions & { scope?: TimeoutScope } = {}) {
     super(code, message, options);
     this.scope = options.scope ?? "attempt";
   }

@@ -1,15 +1,7 @@
 import { z } from "zod";
 
 /** The query types the classifier and the prompts know. */
-export const QUERY_TYPES = [
-  "troubleshooting",
-  "debug_issue",
-  "lookup_runbook",
-  "code_generation",
-  "code_review",
-  "explanation",
-  "chat",
-] as const;
+export const QUERY_TYPES = ["troubleshooting", "debug_issue", "lookup_runbook", "code_generation", "code_review", "explanation", "chat"] as const;
 export const QueryType = z.enum(QUERY_TYPES);
 export type QueryType = z.infer<typeof QueryType>;
 

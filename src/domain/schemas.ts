@@ -130,7 +130,6 @@ export const Generation = z.object({
 });
 export type Generation = z.infer<typeof Generation>;
 
-
 /** The codes of the notices a turn returns beside its answer. */
 export const NOTICE_CODES = [
   "MODEL_NOT_INSTALLED",
@@ -163,7 +162,6 @@ export const GenerationInputSchema = z.object({
   model: z.string().min(1).optional().describe("An explicit model tag to use."),
   maxLatencyMs: z.number().positive().optional().describe("Latency budget in ms."),
 });
-
 
 /**
  * What a turn returns: exactly what `bruno ask --json` prints. The defaults are the values of a

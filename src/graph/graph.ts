@@ -55,4 +55,3 @@ export function generationGraphBuilder(deps: () => GenerationDeps) {
     .addConditionalEdges("generate", routeAfterGenerate, ["buildPrompt", "validateCitations"])
     .addConditionalEdges("validateCitations", routeAfterValidate, ["generate", END]);
 }
-

@@ -139,4 +139,3 @@ interface StreamOptions {
   durability?: "exit" | "async" | "sync";
   checkpointDuring?: boolean;
 }
-

@@ -19,9 +19,7 @@ import { currentModel, handOver } from "./modelChain.js";
  */
 export function recentHistory(messages: readonly BaseMessage[], turns: number): BaseMessage[] {
   if (turns <= 0) return [];
-  return messages.slice(-2 * turns).map((m) =>
-    m.getType() === "ai" && typeof m.content === "string" ? new AIMessage({ content: stripInvalidCitations(m.content, 0), id: m.id }) : m,
-  );
+  return messages.slice(-2 * turns).map((m) => (m.getType() === "ai" && typeof m.content === "string" ? new AIMessage({ content: stripInvalidCitations(m.content, 0), id: m.id }) : m));
 }
 
 /**
@@ -72,10 +70,7 @@ export function createBuildPromptNode(getDeps: () => GenerationDeps) {
     });
     if (!budget.fits) {
       // Blame the question only when it is what fills the window.
-      const hint =
-        questionTokens * 2 > budget.needed
-          ? "shorten the question (it is most of the prompt), or give the model a larger window"
-          : "give the model a larger window";
+      const hint = questionTokens * 2 > budget.needed ? "shorten the question (it is most of the prompt), or give the model a larger window" : "give the model a larger window";
       const overflow = new ContextOverflowError(
         `the instructions and the question need about ${budget.needed} tokens but ${model} has ${budget.available} left in its ${numCtx}-token context after reserving ${answerTokens} for the answer; ${hint}: contextLength in BRUNO_CATALOG (Ollama), BRUNO_CONTEXT_SIZE (embedded engine)`,
         { details: { model, numCtx, needed: budget.needed, available: budget.available } },
@@ -95,7 +90,13 @@ export function createBuildPromptNode(getDeps: () => GenerationDeps) {
       fitNotices.push({ code: "HISTORY_DROPPED", message: `left ${droppedTurns} earlier turn(s) of the conversation out of the prompt to fit ${model}'s context` });
     }
     const promptMessages = await buildAnswerMessages({ ...base, documents: kept, history: keptHistory });
-    deps.telemetry.runDebug(deps.logger, config, { model, queryType: state.queryType }, { event: "prompt_built", numCtx, estimatedTokens: budget.totalTokens, documents: kept.length, droppedDocuments }, "prompt built");
+    deps.telemetry.runDebug(
+      deps.logger,
+      config,
+      { model, queryType: state.queryType },
+      { event: "prompt_built", numCtx, estimatedTokens: budget.totalTokens, documents: kept.length, droppedDocuments },
+      "prompt built",
+    );
     emitStreamEvent(deps, config, { type: "prompt_built", model, numCtx, documents: kept.length, droppedDocuments, droppedTurns });
     return {
       promptMessages: mapChatMessagesToStoredMessages(promptMessages),

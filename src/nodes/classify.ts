@@ -29,7 +29,10 @@ export function parseGenerationInput(raw: unknown, limits: BrunoConfig["limits"]
   docs.forEach((doc, i) => {
     if (doc.content.trim() === "") throw new InvalidInputError(`documents[${i}].content`, "the document is empty");
     if (doc.content.length > limits.maxDocumentChars) {
-      throw new InvalidInputError(`documents[${i}].content`, `the document has ${doc.content.length} characters; the limit is ${limits.maxDocumentChars} (BRUNO_MAX_DOCUMENT_CHARS); split it into chunks`);
+      throw new InvalidInputError(
+        `documents[${i}].content`,
+        `the document has ${doc.content.length} characters; the limit is ${limits.maxDocumentChars} (BRUNO_MAX_DOCUMENT_CHARS); split it into chunks`,
+      );
     }
   });
   return input;
@@ -51,7 +54,13 @@ export function createClassifyNode(getDeps: () => GenerationDeps) {
       deps.config.limits,
     );
     const result = classifyQuery(input.query, input.queryType);
-    deps.telemetry.runDebug(deps.logger, config, {}, { event: "classified", queryType: result.queryType, complexity: result.complexity, requiresCode: result.requiresCode, matched: result.matched }, "query classified");
+    deps.telemetry.runDebug(
+      deps.logger,
+      config,
+      {},
+      { event: "classified", queryType: result.queryType, complexity: result.complexity, requiresCode: result.requiresCode, matched: result.matched },
+      "query classified",
+    );
     emitStreamEvent(deps, config, { type: "classified", queryType: result.queryType, complexity: result.complexity, requiresCode: result.requiresCode });
     return {
       queryType: result.queryType,

@@ -39,9 +39,7 @@ export function notices(list: readonly Notice[]): { warnings: string[]; notices:
 }
 
 function failuresOf(attempts: readonly ModelAttempt[]): ModelFailure[] {
-  return attempts
-    .filter((a) => a.outcome !== "answered")
-    .map((a) => ({ model: a.model, code: (a.code ?? "GENERATION_FAILED") as BrunoErrorCode, message: a.message ?? "" }));
+  return attempts.filter((a) => a.outcome !== "answered").map((a) => ({ model: a.model, code: (a.code ?? "GENERATION_FAILED") as BrunoErrorCode, message: a.message ?? "" }));
 }
 
 /**

@@ -43,10 +43,9 @@ export function createSelectModelNode(getDeps: () => GenerationDeps) {
     const full = fallbackChain(deps.catalog, preferred.tag);
     const firstInstalled = full.findIndex(isInstalled);
     if (firstInstalled < 0) {
-      throw new NoModelAvailableError(
-        `none of the models for this query (${full.join(", ")}) is installed on ${host}: ${pullHint(preferred.tag)}; \`bruno models\` lists what is missing`,
-        { details: { host, chain: full } },
-      );
+      throw new NoModelAvailableError(`none of the models for this query (${full.join(", ")}) is installed on ${host}: ${pullHint(preferred.tag)}; \`bruno models\` lists what is missing`, {
+        details: { host, chain: full },
+      });
     }
     const skipped = full.slice(0, firstInstalled);
     const chain = full.slice(firstInstalled).filter(isInstalled);

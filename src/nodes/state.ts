@@ -2,7 +2,20 @@ import type { BaseMessage, StoredMessage } from "@langchain/core/messages";
 import { ReducedValue, StateSchema, UntrackedValue } from "@langchain/langgraph";
 import { messagesStateReducer, type Messages } from "@langchain/langgraph";
 import { z } from "zod";
-import { Complexity, ContextDocument, EMPTY_USAGE, Generation, GenerationInputSchema, GenerationOutputSchema, ModelAttempt, Notice, Preferences, QueryType, Selection, Usage } from "../domain/index.js";
+import {
+  Complexity,
+  ContextDocument,
+  EMPTY_USAGE,
+  Generation,
+  GenerationInputSchema,
+  GenerationOutputSchema,
+  ModelAttempt,
+  Notice,
+  Preferences,
+  QueryType,
+  Selection,
+  Usage,
+} from "../domain/index.js";
 
 /** Most messages kept in a thread's checkpoint (the prompt uses fewer; see `history.promptTurns`). */
 export const HISTORY_KEEP_MESSAGES = 40;
@@ -54,11 +67,14 @@ const turnInputFields = {
 export const GenerationState = new StateSchema({
   ...turnInputFields,
   /** The conversation so far: one human and one AI message per answered turn. */
-  messages: new ReducedValue(z.custom<BaseMessage[]>().default(() => []), {
-    inputSchema: z.custom<Messages>(),
-    reducer: boundedMessagesReducer,
-    jsonSchemaExtra: { langgraph_type: "messages", description: "The conversation of this thread" },
-  }),
+  messages: new ReducedValue(
+    z.custom<BaseMessage[]>().default(() => []),
+    {
+      inputSchema: z.custom<Messages>(),
+      reducer: boundedMessagesReducer,
+      jsonSchemaExtra: { langgraph_type: "messages", description: "The conversation of this thread" },
+    },
+  ),
   /** simple | complex, set by classify. */
   complexity: Complexity.optional(),
   /** Whether the deliverable is code or config, set by classify. */
@@ -71,13 +87,19 @@ export const GenerationState = new StateSchema({
    * The chat messages sent to the model, built by buildPrompt, in LangChain's stored form (plain
    * data, so they are neither checkpointed nor streamed as chat messages).
    */
-  promptMessages: new UntrackedValue(z.custom<StoredMessage[]>().default(() => []), { guard: false }),
+  promptMessages: new UntrackedValue(
+    z.custom<StoredMessage[]>().default(() => []),
+    { guard: false },
+  ),
   /** Context window requested for the current model (`num_ctx`), set by buildPrompt. */
   numCtx: new UntrackedValue(z.number().int().positive().optional(), { guard: false }),
   /** What context fitting dropped for the current model; reported with the answer. */
   /** Most tokens the answer may take with the current model (`num_predict`): the profile's, at most half the window. */
   answerTokens: new UntrackedValue(z.number().int().positive().optional(), { guard: false }),
-  fitNotices: new UntrackedValue(z.array(Notice).default(() => []), { guard: false }),
+  fitNotices: new UntrackedValue(
+    z.array(Notice).default(() => []),
+    { guard: false },
+  ),
   /** The model `promptMessages` were built for. */
   promptModel: new UntrackedValue(z.string().optional(), { guard: false }),
   /** How many of the top-ranked documents fit the prompt; [1]..[documentsUsed] are citable. */
@@ -89,7 +111,10 @@ export const GenerationState = new StateSchema({
   /** Citation-repair rounds done this turn (at most one). */
   repairRound: new UntrackedValue(z.number().int().min(0).default(0), { guard: false }),
   /** Out-of-range markers that the repair round must fix; set by validateCitations. */
-  invalidMarkers: new UntrackedValue(z.array(z.number().int()).default(() => []), { guard: false }),
+  invalidMarkers: new UntrackedValue(
+    z.array(z.number().int()).default(() => []),
+    { guard: false },
+  ),
   /** The final answer, with invalid citations removed. */
   answer: GenerationOutputSchema.shape.answer,
   /** Every citation marker of the answer, resolved against the documents. */
@@ -97,25 +122,37 @@ export const GenerationState = new StateSchema({
   /** Counts of the run-time grounding check, set by validateCitations. */
   grounding: GenerationOutputSchema.shape.grounding,
   /** Things the caller should know: models skipped, citations stripped, documents dropped. */
-  warnings: new ReducedValue(z.array(z.string()).default(() => []), {
-    inputSchema: z.union([z.string(), z.array(z.string())]),
-    reducer: appendReducer<string>,
-  }),
+  warnings: new ReducedValue(
+    z.array(z.string()).default(() => []),
+    {
+      inputSchema: z.union([z.string(), z.array(z.string())]),
+      reducer: appendReducer<string>,
+    },
+  ),
   /** The warnings again, each with its code (written together with `warnings`, see `notice`). */
-  notices: new ReducedValue(z.array(Notice).default(() => []), {
-    inputSchema: z.union([Notice, z.array(Notice)]),
-    reducer: appendReducer<Notice>,
-  }),
+  notices: new ReducedValue(
+    z.array(Notice).default(() => []),
+    {
+      inputSchema: z.union([Notice, z.array(Notice)]),
+      reducer: appendReducer<Notice>,
+    },
+  ),
   /** Every model tried this turn, in order, with the outcome. */
-  modelsTried: new ReducedValue(z.array(ModelAttempt).default(() => []), {
-    inputSchema: z.union([ModelAttempt, z.array(ModelAttempt)]),
-    reducer: appendReducer<ModelAttempt>,
-  }),
+  modelsTried: new ReducedValue(
+    z.array(ModelAttempt).default(() => []),
+    {
+      inputSchema: z.union([ModelAttempt, z.array(ModelAttempt)]),
+      reducer: appendReducer<ModelAttempt>,
+    },
+  ),
   /** Token counts and durations of every model call this turn. */
-  usage: new ReducedValue(Usage.default(() => ({ ...EMPTY_USAGE })), {
-    inputSchema: Usage,
-    reducer: addUsage,
-  }),
+  usage: new ReducedValue(
+    Usage.default(() => ({ ...EMPTY_USAGE })),
+    {
+      inputSchema: Usage,
+      reducer: addUsage,
+    },
+  ),
   /** When the turn started (ms since epoch), set by classify. */
   startedAt: z.number().optional(),
 });

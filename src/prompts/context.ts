@@ -6,7 +6,10 @@ export function escapeDocumentText(text: string): string {
 }
 
 function attr(value: string): string {
-  return value.replace(/[\n\r]+/g, " ").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+  return value
+    .replace(/[\n\r]+/g, " ")
+    .replace(/"/g, "&quot;")
+    .replace(/</g, "&lt;");
 }
 
 /** Formats ranked documents as a numbered, delimited data block: [1] is the first. */

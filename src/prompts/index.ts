@@ -40,12 +40,13 @@ export interface AnswerPromptInput {
 export function answerPromptValues(input: AnswerPromptInput): Record<string, unknown> {
   const template = templateFor(input.queryType);
   const prefs = preferenceInstructions(input.preferences);
-  const examples = (input.includeExamples ?? true)
-    ? FEW_SHOT_EXAMPLES[template].flatMap((ex) => [
-        new HumanMessage({ content: `${ex.context}\n\nQuestion: ${ex.question}`, name: "example_user" }),
-        new AIMessage({ content: ex.answer, name: "example_assistant" }),
-      ])
-    : [];
+  const examples =
+    (input.includeExamples ?? true)
+      ? FEW_SHOT_EXAMPLES[template].flatMap((ex) => [
+          new HumanMessage({ content: `${ex.context}\n\nQuestion: ${ex.question}`, name: "example_user" }),
+          new AIMessage({ content: ex.answer, name: "example_assistant" }),
+        ])
+      : [];
   return {
     system: SYSTEM_PROMPT,
     instructions: prefs ? `${TEMPLATE_INSTRUCTIONS[template]}\n\n${prefs}` : TEMPLATE_INSTRUCTIONS[template],
@@ -67,7 +68,5 @@ export function buildAnswerMessages(input: AnswerPromptInput): Promise<BaseMessa
 /** Renders the corrective instruction of the citation-repair round. */
 export async function buildRepairInstruction(invalid: readonly number[], documentCount: number): Promise<string> {
   const markers = formatMarkers(invalid);
-  return documentCount > 0
-    ? REPAIR_PROMPT.format({ invalid: markers, count: String(documentCount) })
-    : REPAIR_NO_DOCUMENTS_PROMPT.format({ invalid: markers });
+  return documentCount > 0 ? REPAIR_PROMPT.format({ invalid: markers, count: String(documentCount) }) : REPAIR_NO_DOCUMENTS_PROMPT.format({ invalid: markers });
 }

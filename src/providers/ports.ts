@@ -21,7 +21,6 @@ export interface ChatModelRequest {
 /** Builds a chat model per call: ChatOllama in production, a scripted fake in tests. */
 export type ChatModelFactory = (request: ChatModelRequest) => BaseChatModel;
 
-
 /** A model installed on the server, as `/api/tags` lists it. */
 export interface InstalledModel {
   name: string;
@@ -66,4 +65,3 @@ export function staticModelServer(models: readonly string[], host = "static://mo
     version: async () => "static",
   };
 }
-

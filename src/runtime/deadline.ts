@@ -69,10 +69,7 @@ export class StreamDeadline {
     this.sawToken = true;
     if (this.tokenTimer) clearTimeout(this.tokenTimer);
     const who = this.options.model ? `model '${this.options.model}'` : "the model";
-    this.tokenTimer = setTimeout(
-      () => this.expire(new TimeoutError("TIMEOUT_STALL", `${who} stopped sending tokens for ${this.options.stallMs} ms (BRUNO_STALL_TIMEOUT_MS)`)),
-      this.options.stallMs,
-    );
+    this.tokenTimer = setTimeout(() => this.expire(new TimeoutError("TIMEOUT_STALL", `${who} stopped sending tokens for ${this.options.stallMs} ms (BRUNO_STALL_TIMEOUT_MS)`)), this.options.stallMs);
   }
 
   /** Whether any token arrived. */

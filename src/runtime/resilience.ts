@@ -182,13 +182,16 @@ export class Resilience {
     const timer = setTimeout(() => queued.abort(), queueTimeoutMs);
     const enqueuedAt = Date.now();
     let started = false;
-    const run = this.bulkheadFor(host).execute(async () => {
-      started = true;
-      clearTimeout(timer);
-      const waitMs = Date.now() - enqueuedAt;
-      if (waitMs > 0) this.emit({ type: "queued", host, waitMs }, options.onEvent);
-      return breaker.execute(() => fn(signal), signal);
-    }, AbortSignal.any([signal, queued.signal]));
+    const run = this.bulkheadFor(host).execute(
+      async () => {
+        started = true;
+        clearTimeout(timer);
+        const waitMs = Date.now() - enqueuedAt;
+        if (waitMs > 0) this.emit({ type: "queued", host, waitMs }, options.onEvent);
+        return breaker.execute(() => fn(signal), signal);
+      },
+      AbortSignal.any([signal, queued.signal]),
+    );
     const expired = new Promise<never>((_, reject) => {
       const fail = () => {
         if (started) return;
@@ -205,7 +208,11 @@ export class Resilience {
       return await Promise.race([run, expired]);
     } catch (error) {
       if (error instanceof BulkheadRejectedError) {
-        throw new ServerError("SERVER_BUSY", `too many requests waiting for ${host} (limit ${this.settings.concurrency.limit} in flight, ${this.settings.concurrency.queueSize} queued); retry later or raise BRUNO_CONCURRENCY / BRUNO_QUEUE_SIZE`, { cause: error, origin: "queue", details: { host } });
+        throw new ServerError(
+          "SERVER_BUSY",
+          `too many requests waiting for ${host} (limit ${this.settings.concurrency.limit} in flight, ${this.settings.concurrency.queueSize} queued); retry later or raise BRUNO_CONCURRENCY / BRUNO_QUEUE_SIZE`,
+          { cause: error, origin: "queue", details: { host } },
+        );
       }
       if (error instanceof BrokenCircuitError) throw new CircuitOpenError(host, model, this.settings.breaker.cooldownMs);
       throw error;

@@ -138,8 +138,7 @@ function getOrCreate<M extends AnyMetric>(registry: Registry, name: string, kind
 export function createBrunoMetrics(registry: Registry): BrunoMetrics {
   const registers = [registry];
   const N = METRIC_NAMES;
-  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
-    getOrCreate(registry, name, Counter<L>, () => new Counter<L>({ name, help, labelNames, registers }));
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => getOrCreate(registry, name, Counter<L>, () => new Counter<L>({ name, help, labelNames, registers }));
   const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]) =>
     getOrCreate(registry, name, Histogram<L>, () => new Histogram<L>({ name, help, labelNames, buckets, registers }));
   const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], collect?: (this: Gauge<L>) => void) =>

@@ -301,7 +301,10 @@ export class RunTracker {
       run.span?.setAttribute(A.queryType, queryType);
       run.span?.end();
     } else {
-      (outcome === "cancelled" ? log.info.bind(log) : log.warn.bind(log))({ event: outcome === "cancelled" ? "run_cancelled" : "run_failed", durationMs, code: type, err: errorMessage(error) }, outcome === "cancelled" ? "run cancelled" : "run failed");
+      (outcome === "cancelled" ? log.info.bind(log) : log.warn.bind(log))(
+        { event: outcome === "cancelled" ? "run_cancelled" : "run_failed", durationMs, code: type, err: errorMessage(error) },
+        outcome === "cancelled" ? "run cancelled" : "run failed",
+      );
       failSpan(run.span, error);
     }
   }
@@ -327,10 +330,9 @@ export class RunTracker {
     this.openModelCalls += 1;
     const run: RunRecord = { id: `${node?.id ?? "-"}:model`, ...(root ? { rootId: root.id } : {}), name: call.model, startedAt: now(), span, model: { model: call.model } };
     if (logger.isLevelEnabled("debug")) {
-      logger.child({ ...this.runFields(root), model: call.model }).debug(
-        { event: "model_request", promptLength, messages: call.messages.map((m) => ({ role: m.getType(), content: truncate(messageText(m)) })) },
-        "model request",
-      );
+      logger
+        .child({ ...this.runFields(root), model: call.model })
+        .debug({ event: "model_request", promptLength, messages: call.messages.map((m) => ({ role: m.getType(), content: truncate(messageText(m)) })) }, "model request");
     }
     return run;
   }
@@ -341,7 +343,7 @@ export class RunTracker {
     run.model.firstTokenAt = now();
     const seconds = (run.model.firstTokenAt - run.startedAt) / 1000;
     this.metrics.timeToFirstToken.observe({ model: run.model.model }, seconds);
-    run.span?.addEvent("first_token", { "time_to_first_token_ms": Math.round(seconds * 1000) });
+    run.span?.addEvent("first_token", { time_to_first_token_ms: Math.round(seconds * 1000) });
   }
 
   /** The model call answered. */
@@ -359,10 +361,9 @@ export class RunTracker {
     run.model = undefined;
     if (logger.isLevelEnabled("debug")) {
       const root = run.rootId !== undefined ? this.runs.get(run.rootId) : undefined;
-      logger.child({ ...this.runFields(root), model: run.name }).debug(
-        { event: "model_response", responseLength: result.text.length, answer: truncate(result.text), inputTokens: input, outputTokens },
-        "model response",
-      );
+      logger
+        .child({ ...this.runFields(root), model: run.name })
+        .debug({ event: "model_response", responseLength: result.text.length, answer: truncate(result.text), inputTokens: input, outputTokens }, "model response");
     }
   }
 

@@ -20,13 +20,7 @@ export interface Exchange {
 }
 
 /** Streams the plan as NDJSON chunks, then the final chunk, or stops where the fault says. */
-export async function answerStream(
-  exchange: Exchange,
-  body: ChatRequestBody,
-  plan: ReplyPlan,
-  fault: Fault | undefined,
-  timing: Required<ChatTiming>,
-): Promise<void> {
+export async function answerStream(exchange: Exchange, body: ChatRequestBody, plan: ReplyPlan, fault: Fault | undefined, timing: Required<ChatTiming>): Promise<void> {
   const { res, abort } = exchange;
   const limit = fault && "afterTokens" in fault ? Math.max(0, Math.min(fault.afterTokens, plan.chunks.length)) : plan.chunks.length;
   if (fault?.kind === "stall") {
@@ -73,13 +67,7 @@ export async function answerStream(
 }
 
 /** Answers `stream: false` with one JSON body after the whole reply's delay, or fails as the fault says. */
-export async function answerOnce(
-  exchange: Exchange,
-  body: ChatRequestBody,
-  plan: ReplyPlan,
-  fault: Fault | undefined,
-  timing: Required<ChatTiming>,
-): Promise<void> {
+export async function answerOnce(exchange: Exchange, body: ChatRequestBody, plan: ReplyPlan, fault: Fault | undefined, timing: Required<ChatTiming>): Promise<void> {
   const { res, abort } = exchange;
   const emitted = fault && "afterTokens" in fault ? Math.min(fault.afterTokens, plan.chunks.length) : plan.chunks.length;
   const wait = timing.firstTokenDelayMs + timing.tokenDelayMs * Math.max(0, emitted - 1);
@@ -89,8 +77,14 @@ export async function answerOnce(
   }
   if (!(await pause(wait, abort.signal))) return;
   if (!fault) {
-    const thinking = plan.chunks.filter((c) => c.kind === "thinking").map((c) => c.text).join("");
-    const content = plan.chunks.filter((c) => c.kind === "content").map((c) => c.text).join("");
+    const thinking = plan.chunks
+      .filter((c) => c.kind === "thinking")
+      .map((c) => c.text)
+      .join("");
+    const content = plan.chunks
+      .filter((c) => c.kind === "content")
+      .map((c) => c.text)
+      .join("");
     return sendJson(res, 200, finalMessage(body.model, plan, content, thinking));
   }
   switch (fault.kind) {

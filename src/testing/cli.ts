@@ -5,8 +5,7 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_FAKE_MODELS, FakeOllama, type FakeOllamaOptions } from "./index.js";
 
-const USAGE =
-  "usage: npm run fake-ollama -- [--port 11434] [--host 127.0.0.1] [--models a,b,c] [--reply text] [--token-delay-ms N] [--first-token-delay-ms N]\n";
+const USAGE = "usage: npm run fake-ollama -- [--port 11434] [--host 127.0.0.1] [--models a,b,c] [--reply text] [--token-delay-ms N] [--first-token-delay-ms N]\n";
 
 function fail(message: string): never {
   process.stderr.write(`fake-ollama: ${message}\n${USAGE}`);

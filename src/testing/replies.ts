@@ -87,10 +87,7 @@ export function planReply(reply: ScriptedReply, body: ChatRequestBody, timing: R
   const contentTokens = reply.tokens ? [...reply.tokens] : splitTokens(reply.content);
   const thinkingTokens = reply.thinking && body.think !== false ? splitTokens(reply.thinking) : [];
   const { tokens: keptContent, cut: stoppedEarly } = cutAtStop(contentTokens, stops);
-  let chunks: Chunk[] = [
-    ...thinkingTokens.map((text): Chunk => ({ kind: "thinking", text })),
-    ...keptContent.map((text): Chunk => ({ kind: "content", text })),
-  ];
+  let chunks: Chunk[] = [...thinkingTokens.map((text): Chunk => ({ kind: "thinking", text })), ...keptContent.map((text): Chunk => ({ kind: "content", text }))];
   let doneReason = stoppedEarly ? "stop" : (reply.doneReason ?? "stop");
   const numPredict = typeof options.num_predict === "number" ? Math.floor(options.num_predict) : 0;
   if (numPredict > 0 && chunks.length > numPredict) {

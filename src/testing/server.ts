@@ -132,9 +132,7 @@ export class FakeOllama {
 
   /** Bodies of the well-formed `/api/chat` requests, in arrival order. */
   chatRequests(): ChatRequestBody[] {
-    return this.requests
-      .filter((r) => r.path === "/api/chat" && isRecord(r.body))
-      .map((r) => r.body as ChatRequestBody);
+    return this.requests.filter((r) => r.path === "/api/chat" && isRecord(r.body)).map((r) => r.body as ChatRequestBody);
   }
 
   /** Queues steps consumed first-in first-out by `/api/chat` requests for any model. */

@@ -46,9 +46,7 @@ export interface ContextBudgetInput {
   historyTokens: readonly number[];
 }
 
-export type ContextBudget =
-  | { fits: true; documentsKept: number; historyKept: number; totalTokens: number }
-  | { fits: false; needed: number; available: number };
+export type ContextBudget = { fits: true; documentsKept: number; historyKept: number; totalTokens: number } | { fits: false; needed: number; available: number };
 
 /**
  * Decides what fits: lower-ranked documents go first (down to one), then the oldest turns,

@@ -121,7 +121,11 @@ describe.concurrent("bruno models", () => {
     expect(result.stdout).toContain(`Ollama at ${server.url}: reachable, version 0.12.6`);
     const out = result.stdout;
     const installedPart = out.slice(out.indexOf("Installed models"), out.indexOf("Catalog:"));
-    expect(lines(installedPart).slice(1).map((l) => l.trim())).toEqual(INSTALLED);
+    expect(
+      lines(installedPart)
+        .slice(1)
+        .map((l) => l.trim()),
+    ).toEqual(INSTALLED);
     const catalog = lines(out.slice(out.indexOf("Catalog:"))).slice(1);
     const missing = ["deepseek-coder:33b", "codellama:34b", "llama3.1:70b"];
     for (const tag of missing) {

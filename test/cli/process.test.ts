@@ -45,7 +45,12 @@ describe.concurrent("bruno as a process", () => {
       const sources = result.stdout.slice(result.stdout.indexOf("Sources"));
       expect(result.stdout.indexOf(answer)).toBeLessThan(result.stdout.indexOf("Sources (* cited):"));
       const numbered = lines(sources).slice(1);
-      const count = (server.chatRequests()[0]?.messages.at(-1)?.content.match(/<document index=/g) ?? []).length;
+      const count = (
+        server
+          .chatRequests()[0]
+          ?.messages.at(-1)
+          ?.content.match(/<document index=/g) ?? []
+      ).length;
       expect(count).toBeGreaterThanOrEqual(2);
       expect(numbered).toHaveLength(count);
       numbered.forEach((line, i) => {

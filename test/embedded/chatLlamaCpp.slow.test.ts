@@ -152,7 +152,9 @@ describe("ChatLlamaCpp: real tokens from llama.cpp", () => {
 describe("ChatLlamaCpp: model files that cannot run", () => {
   it("a file that does not exist: a ModelFileError naming the path", async () => {
     const missing = join(await tempDir(), "nope.gguf");
-    const error = await model({ modelFile: missing }).invoke(MESSAGES).catch((e: unknown) => e);
+    const error = await model({ modelFile: missing })
+      .invoke(MESSAGES)
+      .catch((e: unknown) => e);
     expect(isModelFileError(error)).toBe(true);
     expect(error).toBeInstanceOf(ModelFileError);
     expect(error).toMatchObject({ code: "MODEL_FILE_INVALID", problem: "missing", path: missing });
@@ -163,7 +165,9 @@ describe("ChatLlamaCpp: model files that cannot run", () => {
   it("a file that is not a GGUF model: a ModelFileError naming the path", async () => {
     const notGguf = join(await tempDir(), "notes.gguf");
     await writeFile(notGguf, "# these are runbook notes, not a model\n");
-    const error = await model({ modelFile: notGguf }).invoke(MESSAGES).catch((e: unknown) => e);
+    const error = await model({ modelFile: notGguf })
+      .invoke(MESSAGES)
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "ModelFileError", code: "MODEL_FILE_INVALID", problem: "not-gguf", path: notGguf });
     expect((error as Error).message).toContain(notGguf);
     expect((error as Error).message).toContain("is not a GGUF model file");

@@ -29,7 +29,9 @@ describe.concurrent("bruno with an embedded-engine setting that cannot work", ()
     const missing = join(await tempDir(), "gone.gguf");
     const result = await bruno(["ask", "Loki pods are crashing"], { env: { OLLAMA_HOST: `127.0.0.1:${await closedPort()}`, BRUNO_MODEL_PATH: missing } });
     expect(result.code).toBe(4);
-    expect(lines(result.stderr)).toEqual([`bruno: MODEL_FILE_INVALID: model file ${missing} does not exist: point BRUNO_MODEL_PATH or --model-file at a local .gguf file (e.g. a blob pulled by Ollama under ~/.ollama/models/blobs/ or a file downloaded by LM Studio)`]);
+    expect(lines(result.stderr)).toEqual([
+      `bruno: MODEL_FILE_INVALID: model file ${missing} does not exist: point BRUNO_MODEL_PATH or --model-file at a local .gguf file (e.g. a blob pulled by Ollama under ~/.ollama/models/blobs/ or a file downloaded by LM Studio)`,
+    ]);
   });
 
   it("offline, the default model cannot be downloaded: exit 4 within seconds, one line saying how to use a local file", async ({ expect }) => {

@@ -26,7 +26,6 @@ export function sharedModel(name: SharedModel): string {
   return path;
 }
 
-
 /** Temporary folders, removed by `removeTempDirs()`. */
 const created: string[] = [];
 

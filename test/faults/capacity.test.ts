@@ -39,7 +39,9 @@ closeServersAfterEach();
 beforeAll(async () => {
   // The first run in a worker pays for lazy module loading; keep it out of the timed rows.
   const host = `http://127.0.0.1:${await closedPort()}`;
-  await graphFor(host).invoke({ query: QUERY, documents: DOCS }, thread("warm-up")).catch(() => undefined);
+  await graphFor(host)
+    .invoke({ query: QUERY, documents: DOCS }, thread("warm-up"))
+    .catch(() => undefined);
 });
 
 /** Document indices present in a prompt, in order. */
@@ -80,9 +82,7 @@ describe("10. oversized context", () => {
 
     // What the caller got.
     const dropped = LONG_DOCS.slice(kept.length).map((d, i) => `[${kept.length + i + 1}] ${d.title}`);
-    expect(result.warnings).toEqual([
-      `dropped ${dropped.length} lower-ranked document(s) to fit ${PRIMARY}'s ${WINDOW}-token context: ${dropped.join(", ")}`,
-    ]);
+    expect(result.warnings).toEqual([`dropped ${dropped.length} lower-ranked document(s) to fit ${PRIMARY}'s ${WINDOW}-token context: ${dropped.join(", ")}`]);
     expect(result.modelsTried).toEqual([{ model: PRIMARY, outcome: "answered" }]);
     expect(result.citations.every((c) => c.valid && c.index <= kept.length)).toBe(true);
   });
@@ -97,12 +97,16 @@ describe("10. oversized context", () => {
     expect(body.options?.num_ctx).toBe(WINDOW);
     const kept = documentIndices(lastUser(body));
     expect(kept.length).toBeLessThan(LONG_DOCS.length);
-    expect(result.warnings).toEqual([expect.stringMatching(new RegExp(`^dropped ${LONG_DOCS.length - kept.length} lower-ranked document\\(s\\) to fit .*${WINDOW}-token context: \\[${kept.length + 1}\\] Runbook ${kept.length + 1}, `))]);
+    expect(result.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(`^dropped ${LONG_DOCS.length - kept.length} lower-ranked document\\(s\\) to fit .*${WINDOW}-token context: \\[${kept.length + 1}\\] Runbook ${kept.length + 1}, `),
+      ),
+    ]);
   });
 
   // An 8,000-character pasted log (BRUNO_MAX_QUERY_CHARS) is ~2,300 tokens on its own; a
   // 3,000-token window leaves 1,500 after the answer reserve.
-  const PASTED_LOG = `Loki pods are crashing, here is the log: ${"level=error caller=ingester.go msg=\"OOMKilled\" ".repeat(150)}`.slice(0, 8000);
+  const PASTED_LOG = `Loki pods are crashing, here is the log: ${'level=error caller=ingester.go msg="OOMKilled" '.repeat(150)}`.slice(0, 8000);
   const TINY = 3000;
 
   it("a query that alone exceeds every window: ALL_MODELS_FAILED listing each CONTEXT_OVERFLOW, and no chat request is sent", async () => {
@@ -133,7 +137,13 @@ describe("10. oversized context", () => {
   });
 
   it("a query too big for the preferred model's window falls back to a model with a larger window, and says so in the custom stream", async () => {
-    const server = await startServer({ models: [{ name: PRIMARY, contextLength: TINY }, { name: SECOND, contextLength: 8192 }, { name: THIRD, contextLength: 8192 }] });
+    const server = await startServer({
+      models: [
+        { name: PRIMARY, contextLength: TINY },
+        { name: SECOND, contextLength: 8192 },
+        { name: THIRD, contextLength: 8192 },
+      ],
+    });
     const { events, values } = await invokeWithEvents(graphFor(server.url), { query: PASTED_LOG, documents: DOCS }, "overflow-fallback");
     const result = values as unknown as GenerationResult;
 
@@ -157,9 +167,7 @@ describe("11. concurrency limit and queue", () => {
     resilience.subscribe(() => (maxLocalQueue = Math.max(maxLocalQueue, resilience.load(server.url).queued)));
     const graph = graphFor(server.url, { BRUNO_CONCURRENCY: "3" }, { resilience });
 
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => graph.invoke({ query: QUERY, documents: DOCS }, thread(`c-${i}`))),
-    );
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => graph.invoke({ query: QUERY, documents: DOCS }, thread(`c-${i}`))));
 
     expect(server.chatRequests()).toHaveLength(20);
     expect(server.maxInFlight).toBe(3);
@@ -274,7 +282,10 @@ describe("12. circuit breaker", () => {
   it("opens after BRUNO_BREAKER_THRESHOLD failures; while open no request reaches the model (also from another graph sharing the Resilience)", async () => {
     const { server, resilience, graphA, graphB } = await openCircuit();
 
-    for (const [graph, id] of [[graphA, "cb-3"], [graphB, "cb-4"]] as const) {
+    for (const [graph, id] of [
+      [graphA, "cb-3"],
+      [graphB, "cb-4"],
+    ] as const) {
       const { events } = await turn(graph, id);
       expect(events).toContainEqual({ type: "skipped", model: PRIMARY, code: "CIRCUIT_OPEN" });
     }

@@ -13,7 +13,7 @@ beforeAll(async () => {
 }, 60_000);
 
 describe("15. the CLI against a dead server", () => {
-  it("`bruno ask \"x\" --host 127.0.0.1:<closed port>` exits 3 promptly with one clear line on stderr", async () => {
+  it('`bruno ask "x" --host 127.0.0.1:<closed port>` exits 3 promptly with one clear line on stderr', async () => {
     const port = await closedPort();
     const ask = await bruno(["ask", "x", "--host", `127.0.0.1:${port}`]);
 

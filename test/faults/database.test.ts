@@ -83,10 +83,14 @@ describe("16. an unusable --db", () => {
 
   it.each<[string, () => string, RegExp]>([
     ["a folder", () => dir, /is a folder/],
-    ["under a file", () => {
-      writeFileSync(join(dir, "plain.txt"), "x");
-      return join(dir, "plain.txt", "t.sqlite");
-    }, /'.*plain\.txt' is not a folder/],
+    [
+      "under a file",
+      () => {
+        writeFileSync(join(dir, "plain.txt"), "x");
+        return join(dir, "plain.txt", "t.sqlite");
+      },
+      /'.*plain\.txt' is not a folder/,
+    ],
     ["a device", () => "/dev/null", /is not a regular file/],
   ])("%s: one line naming it, within a second", async (_name, pathOf, what) => {
     const path = pathOf();
@@ -103,7 +107,7 @@ describe("16. an unusable --db", () => {
     expect(statSync(path).isFile()).toBe(true);
   });
 
-  it("`--db \"\"` is a usage error, not a conversation silently kept in memory", async () => {
+  it('`--db ""` is a usage error, not a conversation silently kept in memory', async () => {
     const server = await startServer();
     const run = await bruno(["ask", "x", "--provider", "ollama", "--host", server.url, "--db", ""]);
 

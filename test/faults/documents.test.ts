@@ -73,7 +73,11 @@ describe("17. --docs files in other encodings", () => {
   it.each<[string, () => Buffer, RegExp]>([
     ["a binary file", () => Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x01]), /is not a text file: it holds NUL bytes/],
     ["UTF-32", () => Buffer.concat([Buffer.from([0xff, 0xfe, 0x00, 0x00]), Buffer.from("# x\n".split("").flatMap((c) => [c.charCodeAt(0), 0, 0, 0]))]), /UTF-32.*save it as UTF-8/],
-    ["neither UTF-8 nor Windows-1252", () => Buffer.from([0x23, 0x20, 0x78, 0x0a, 0x81, 0x8d, 0x8f, 0x90, 0x9d, 0x0a]), /is neither UTF-8 \(byte 0x81 at 4\) nor Windows-1252 \(Latin-1\) text \(byte 0x81 at 4\): save it as UTF-8/],
+    [
+      "neither UTF-8 nor Windows-1252",
+      () => Buffer.from([0x23, 0x20, 0x78, 0x0a, 0x81, 0x8d, 0x8f, 0x90, 0x9d, 0x0a]),
+      /is neither UTF-8 \(byte 0x81 at 4\) nor Windows-1252 \(Latin-1\) text \(byte 0x81 at 4\): save it as UTF-8/,
+    ],
   ])("%s: DOCS_UNREADABLE naming the file and why", async (name, bytes, why) => {
     const path = file(`${name.replace(/\W+/g, "-")}.md`, bytes());
 

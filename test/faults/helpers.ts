@@ -57,7 +57,6 @@ export function thread(id: string): { configurable: { thread_id: string } } {
   return { configurable: { thread_id: id } };
 }
 
-
 export async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {

@@ -12,19 +12,7 @@ import { GENERATION_PROFILES } from "../../src/domain/index.js";
 import { createOllamaChatModelFactory } from "../../src/providers/ollama/chatModel.js";
 import { toBrunoError } from "../../src/providers/ollama/errors.js";
 import { bruno } from "../support/cliHarness.js";
-import {
-  ANSWER,
-  DOCS,
-  PRIMARY,
-  QUERY,
-  SECOND,
-  THIRD,
-  chatModels,
-  closeServersAfterEach,
-  graphFor,
-  invokeWithEvents,
-  startServer,
-} from "./helpers.js";
+import { ANSWER, DOCS, PRIMARY, QUERY, SECOND, THIRD, chatModels, closeServersAfterEach, graphFor, invokeWithEvents, startServer } from "./helpers.js";
 
 closeServersAfterEach();
 

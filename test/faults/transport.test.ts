@@ -49,7 +49,9 @@ beforeAll(async () => {
   // The first run in a worker pays for lazy module loading (undici, LangChain); time the rows
   // below, not that.
   const host = `http://127.0.0.1:${await closedPort()}`;
-  await graphFor(host).invoke({ query: QUERY, documents: DOCS }, thread("warm-up")).catch(() => undefined);
+  await graphFor(host)
+    .invoke({ query: QUERY, documents: DOCS }, thread("warm-up"))
+    .catch(() => undefined);
 });
 
 describe("1. connection refused", () => {
@@ -337,7 +339,7 @@ describe("9. malformed stream", () => {
     expect(result.answer).toBe(ANSWER);
   });
 
-  it("Ollama's mid-stream error line (HTTP 200, then {\"error\"}) is GENERATION_FAILED: not retried, next model", async () => {
+  it('Ollama\'s mid-stream error line (HTTP 200, then {"error"}) is GENERATION_FAILED: not retried, next model', async () => {
     const server = await startServer();
     server.scriptFor(PRIMARY, { kind: "streamError", afterTokens: 2, error: "unexpected EOF" });
     server.scriptFor(SECOND, { content: ANSWER });

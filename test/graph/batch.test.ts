@@ -12,7 +12,15 @@ describe("generateBatch", () => {
         "sre-agent:v1.0": (call) => {
           running += 1;
           peak = Math.max(peak, running);
-          return { answer: `${GROUNDED_1} (#${call.index})`, gate: new Promise<void>((r) => setTimeout(() => { running -= 1; r(); }, 5)) };
+          return {
+            answer: `${GROUNDED_1} (#${call.index})`,
+            gate: new Promise<void>((r) =>
+              setTimeout(() => {
+                running -= 1;
+                r();
+              }, 5),
+            ),
+          };
         },
       },
     });

@@ -112,10 +112,7 @@ describe("fallback: a failed model moves to the next one of the chain", () => {
     expect(fake.models()).toEqual(["deepseek-coder:33b", "codellama:34b", "llama3.1:8b"]);
     expect(fake.calls.map((c) => c.request.numCtx)).toEqual([16_384, 16_384, 8192]);
     expect(new Set(fake.calls.map((c) => c.request.profile.name))).toEqual(new Set(["code"]));
-    expect(out.warnings).toEqual([
-      "deepseek-coder:33b failed (SERVER_ERROR); fell back to codellama:34b",
-      "codellama:34b failed (SERVER_ERROR); fell back to llama3.1:8b",
-    ]);
+    expect(out.warnings).toEqual(["deepseek-coder:33b failed (SERVER_ERROR); fell back to codellama:34b", "codellama:34b failed (SERVER_ERROR); fell back to llama3.1:8b"]);
   });
 
   it("a non-fallback error (INVALID_INPUT) is thrown as is, not retried on another model", async () => {
@@ -230,10 +227,7 @@ describe("citation repair: one corrective round for out-of-range markers", () =>
   it("a repair that is still invalid → the marker is stripped and a warning says so; still 2 calls", async () => {
     const { graph, fake } = makeGraph({
       script: {
-        "sre-agent:v1.0": [
-          `The ingesters run out of memory [7]. ${GROUNDED_2}`,
-          "The ingesters run out of memory [7]. Raise ingester memory limits in the Helm values [2, 9].",
-        ],
+        "sre-agent:v1.0": [`The ingesters run out of memory [7]. ${GROUNDED_2}`, "The ingesters run out of memory [7]. Raise ingester memory limits in the Helm values [2, 9]."],
       },
     });
     const out = await graph.invoke({ query: TROUBLESHOOTING_QUERY, documents: LOKI_DOCS });
@@ -273,9 +267,7 @@ describe("citation repair: one corrective round for out-of-range markers", () =>
     expect(out.answer).toBe("Raise the limit [2]. See.");
     expect(out.model).toBe("sre-agent:v1.0");
     expect(out.modelsTried).toEqual([{ model: "sre-agent:v1.0", outcome: "answered" }]);
-    expect(out.warnings).toEqual(
-      expect.arrayContaining([expect.stringContaining("citation repair round failed (SERVER_ERROR)"), expect.stringContaining("removed citation [4]")]),
-    );
+    expect(out.warnings).toEqual(expect.arrayContaining([expect.stringContaining("citation repair round failed (SERVER_ERROR)"), expect.stringContaining("removed citation [4]")]));
   });
 
   it("an answer citing nothing while documents were given → a warning, and no repair call", async () => {

@@ -107,11 +107,7 @@ describe("(b) durability of a run nested in a parent graph", () => {
   function nested() {
     const child = tinyGraph();
     const seen = spyOnStream(child);
-    const parent = new StateGraph(State)
-      .addNode("child", child)
-      .addEdge(START, "child")
-      .addEdge("child", END)
-      .compile({ checkpointer: new MemorySaver() });
+    const parent = new StateGraph(State).addNode("child", child).addEdge(START, "child").addEdge("child", END).compile({ checkpointer: new MemorySaver() });
     return { child, seen, parent };
   }
 

@@ -68,7 +68,12 @@ describe("streaming: the answer's tokens, and nothing else, in the messages stre
   it("on a thread, a later turn streams only its own tokens (no history, no recorded turn)", async () => {
     const { graph } = makeGraph({
       checkpointer: new MemorySaver(),
-      script: { "sre-agent:v1.0": [{ answer: ANSWER, tokens: TOKENS }, { answer: "Then check the WAL [1].", tokens: ["Then ", "check ", "the ", "WAL ", "[1]."] }] },
+      script: {
+        "sre-agent:v1.0": [
+          { answer: ANSWER, tokens: TOKENS },
+          { answer: "Then check the WAL [1].", tokens: ["Then ", "check ", "the ", "WAL ", "[1]."] },
+        ],
+      },
     });
     await streamMessages(graph, { query: TROUBLESHOOTING_QUERY, documents: LOKI_DOCS }, "stream-thread");
     const second = await streamMessages(graph, { query: "loki ingesters still crashing after that", documents: LOKI_DOCS }, "stream-thread");
@@ -80,7 +85,10 @@ describe("streaming: the answer's tokens, and nothing else, in the messages stre
     const { graph, fake } = makeGraph({
       script: {
         "sre-agent:v1.0": { error: new Error("boom"), afterTokens: ["Part"] },
-        "llama3.1:8b": [{ answer: "Bad [5].", tokens: ["Bad ", "[5]."] }, { answer: "Good [1].", tokens: ["Good ", "[1]."] }],
+        "llama3.1:8b": [
+          { answer: "Bad [5].", tokens: ["Bad ", "[5]."] },
+          { answer: "Good [1].", tokens: ["Good ", "[1]."] },
+        ],
       },
     });
     const events = await streamMessages(graph, { query: TROUBLESHOOTING_QUERY, documents: LOKI_DOCS });
@@ -101,7 +109,12 @@ describe("streaming across a retry on the same model", () => {
   it("a retry after a mid-stream drop streams both attempts in the same step; the message id tells them apart", async () => {
     const { graph, fake } = makeGraph({
       env: RETRIES_ON,
-      script: { "sre-agent:v1.0": [{ error: dropped(), afterTokens: ["Half ", "ans"] }, { answer: ANSWER, tokens: TOKENS }] },
+      script: {
+        "sre-agent:v1.0": [
+          { error: dropped(), afterTokens: ["Half ", "ans"] },
+          { answer: ANSWER, tokens: TOKENS },
+        ],
+      },
     });
     const events = await streamMessages(graph, { query: TROUBLESHOOTING_QUERY, documents: LOKI_DOCS });
     expect(fake.models()).toEqual(["sre-agent:v1.0", "sre-agent:v1.0"]);
@@ -109,7 +122,12 @@ describe("streaming across a retry on the same model", () => {
     expect(new Set(events.map((e) => e.step)).size).toBe(1);
     const ids = [...new Set(events.map((e) => e.id))];
     expect(ids).toHaveLength(2);
-    expect(events.filter((e) => e.id === ids[1]).map((e) => e.content).join("")).toBe(ANSWER);
+    expect(
+      events
+        .filter((e) => e.id === ids[1])
+        .map((e) => e.content)
+        .join(""),
+    ).toBe(ANSWER);
   });
 
   // Regression (src/cli/session.ts, runTurn): at commit 95ad049 the CLI reset its streamed-text
@@ -119,17 +137,26 @@ describe("streaming across a retry on the same model", () => {
   it("the CLI's runTurn shows a retried answer without a false 'citations removed' note", async () => {
     const { graph } = makeGraph({
       env: RETRIES_ON,
-      script: { "sre-agent:v1.0": [{ error: dropped(), afterTokens: ["Half ", "ans"] }, { answer: ANSWER, tokens: TOKENS }] },
+      script: {
+        "sre-agent:v1.0": [
+          { error: dropped(), afterTokens: ["Half ", "ans"] },
+          { answer: ANSWER, tokens: TOKENS },
+        ],
+      },
     });
     let stdout = "";
     const sink = { write: (text: string) => void (stdout += text) };
-    const result = await runTurn(graph, { query: TROUBLESHOOTING_QUERY, documents: LOKI_DOCS }, {
-      threadId: "cli-retry",
-      signal: new AbortController().signal,
-      stdout: sink,
-      stderr: { write: () => undefined },
-      render: true,
-    });
+    const result = await runTurn(
+      graph,
+      { query: TROUBLESHOOTING_QUERY, documents: LOKI_DOCS },
+      {
+        threadId: "cli-retry",
+        signal: new AbortController().signal,
+        stdout: sink,
+        stderr: { write: () => undefined },
+        render: true,
+      },
+    );
     expect(result.answer).toBe(ANSWER);
     expect(stdout).not.toContain("[answer with invalid citations removed]");
   });

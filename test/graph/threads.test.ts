@@ -54,10 +54,7 @@ describe("multi-turn threads with MemorySaver", () => {
   it("turn-scoped inputs of turn 1 (model, documents, queryType, maxLatencyMs, preferences) do not leak into turn 2", async () => {
     const { graph, fake } = makeGraph({ checkpointer: new MemorySaver(), fakeOptions: { fallback: "An answer." } });
     const cfg = thread("t-leak");
-    const out1 = await graph.invoke(
-      { query: EXPLANATION_QUERY, documents: LOKI_DOCS, queryType: "code_generation", model: "llama3.2:3b", preferences: { verbose: true } },
-      cfg,
-    );
+    const out1 = await graph.invoke({ query: EXPLANATION_QUERY, documents: LOKI_DOCS, queryType: "code_generation", model: "llama3.2:3b", preferences: { verbose: true } }, cfg);
     expect(out1).toMatchObject({ model: "llama3.2:3b", queryType: "code_generation", requiresCode: true });
     expect(textOf(fake.calls[0]?.messages[0])).toContain("Be thorough");
 
@@ -125,14 +122,7 @@ describe("multi-turn threads with MemorySaver", () => {
     expect(fake.calls).toHaveLength(turns);
 
     // Turn 5 (index 4) saw turns 1–3 (indices 1..3), not turn 0.
-    expect(historyOf(fake.calls[4])).toEqual([
-      "human: question number 1?",
-      "ai: answer #1.",
-      "human: question number 2?",
-      "ai: answer #2.",
-      "human: question number 3?",
-      "ai: answer #3.",
-    ]);
+    expect(historyOf(fake.calls[4])).toEqual(["human: question number 1?", "ai: answer #1.", "human: question number 2?", "ai: answer #2.", "human: question number 3?", "ai: answer #3."]);
     // The last turn saw exactly the three before it.
     const last = fake.calls[turns - 1];
     expect(historyOf(last)).toHaveLength(6);

@@ -59,16 +59,52 @@ const DOCS = [LOKI, WAL, CRASHLOOP, EMPTY];
 
 describe("splitSentences", () => {
   it.each<[string, string, Array<[string, number[]]>]>([
-    ["two sentences, markers after the words", "Raise the limit [1]. Restart it [2].", [["Raise the limit.", [1]], ["Restart it.", [2]]]],
-    ["marker after the full stop", "Raise the limit. [1] Restart it.[2]", [["Raise the limit.", [1]], ["Restart it.", [2]]]],
+    [
+      "two sentences, markers after the words",
+      "Raise the limit [1]. Restart it [2].",
+      [
+        ["Raise the limit.", [1]],
+        ["Restart it.", [2]],
+      ],
+    ],
+    [
+      "marker after the full stop",
+      "Raise the limit. [1] Restart it.[2]",
+      [
+        ["Raise the limit.", [1]],
+        ["Restart it.", [2]],
+      ],
+    ],
     ["several markers, repeats dropped", "OOMKilled [1][2] and again [1].", [["OOMKilled and again.", [1, 2]]]],
     ["range marker", "See the runbooks [1-3].", [["See the runbooks.", [1, 2, 3]]]],
     ["abbreviation is no sentence end", "Use a probe, e.g. an HTTP check [1].", [["Use a probe, e.g. an HTTP check.", [1]]]],
-    ["version numbers and file names", "Tempo 2.8.2 reads values.yaml [2]. Done.", [["Tempo 2.8.2 reads values.yaml.", [2]], ["Done.", []]]],
+    [
+      "version numbers and file names",
+      "Tempo 2.8.2 reads values.yaml [2]. Done.",
+      [
+        ["Tempo 2.8.2 reads values.yaml.", [2]],
+        ["Done.", []],
+      ],
+    ],
     ["lower-case continuation is one sentence", "Set it to 5m. then wait [1].", [["Set it to 5m. then wait.", [1]]]],
     ["full stop inside inline code", "Run `kubectl get pods. -A` now [1].", [["Run `kubectl get pods. -A` now.", [1]]]],
-    ["list items and headings are sentences", "## Fix\n- Raise the limit [1]\n- Restart", [["Fix", []], ["Raise the limit", [1]], ["Restart", []]]],
-    ["fenced code is skipped, markers in it too", "Apply it [1]:\n```\nx[9] = 1. Done.\n```\nThen wait.", [["Apply it:", [1]], ["Then wait.", []]]],
+    [
+      "list items and headings are sentences",
+      "## Fix\n- Raise the limit [1]\n- Restart",
+      [
+        ["Fix", []],
+        ["Raise the limit", [1]],
+        ["Restart", []],
+      ],
+    ],
+    [
+      "fenced code is skipped, markers in it too",
+      "Apply it [1]:\n```\nx[9] = 1. Done.\n```\nThen wait.",
+      [
+        ["Apply it:", [1]],
+        ["Then wait.", []],
+      ],
+    ],
     ["a lone marker line belongs to the previous sentence", "Raise the limit.\n[2]", [["Raise the limit.", [2]]]],
     ["empty answer", "", []],
   ])("%s", (_name, answer, expected) => {
@@ -97,18 +133,16 @@ describe("extractSpecifics", () => {
     ["inline code is one specific", "Run `kubectl -n loki get pods` first.", ["code:kubectl -n loki get pods"]],
     ["numbers with units", "Set 4Gi, wait 5m and expect 90% or 137.", ["number:4Gi", "number:5m", "number:90%", "number:137"]],
     ["bare single digits and ordinals are prose", "Wait 2 minutes for the 1st restart.", []],
-    ["hostnames, paths, flags, keys", "On node-7.lab.local edit /etc/loki/config.yaml, pass --max-chunk-age and set retention_period=744h.", [
-      "identifier:node-7.lab.local",
-      "identifier:/etc/loki/config.yaml",
-      "identifier:--max-chunk-age",
-      "identifier:retention_period=744h",
-    ]],
-    ["error reasons, alert names, errno", "OOMKilled and CrashLoopBackOff fire KubePodCrashLooping with ENOSPC.", [
-      "identifier:OOMKilled",
-      "identifier:CrashLoopBackOff",
-      "identifier:KubePodCrashLooping",
-      "identifier:ENOSPC",
-    ]],
+    [
+      "hostnames, paths, flags, keys",
+      "On node-7.lab.local edit /etc/loki/config.yaml, pass --max-chunk-age and set retention_period=744h.",
+      ["identifier:node-7.lab.local", "identifier:/etc/loki/config.yaml", "identifier:--max-chunk-age", "identifier:retention_period=744h"],
+    ],
+    [
+      "error reasons, alert names, errno",
+      "OOMKilled and CrashLoopBackOff fire KubePodCrashLooping with ENOSPC.",
+      ["identifier:OOMKilled", "identifier:CrashLoopBackOff", "identifier:KubePodCrashLooping", "identifier:ENOSPC"],
+    ],
     ["metric names", "Watch container_memory_working_set_bytes.", ["identifier:container_memory_working_set_bytes"]],
     ["quoted error message", 'It logs "context deadline exceeded" on start.', ["quoted:context deadline exceeded"]],
     ["well-known kinds and products are not specifics", "Scale the StatefulSet in Kubernetes with PromQL.", []],
@@ -158,87 +192,46 @@ describe("groundAnswer: known verdicts", () => {
     [
       "faithful paraphrase with the same numbers",
       "The ingesters are OOMKilled with exit code 137 because they exceed their memory limit [1]. Raise the limit of the loki-ingester StatefulSet to 4Gi [1].",
-      [{ index: 1, supported: true }, { index: 1, supported: true }],
+      [
+        { index: 1, supported: true },
+        { index: 1, supported: true },
+      ],
       0,
     ],
-    [
-      "a changed number is unsupported",
-      "Raise the memory limit of the loki-ingester StatefulSet to 8Gi [1].",
-      [{ index: 1, supported: false, missing: ["8Gi"] }],
-      0,
-    ],
+    ["a changed number is unsupported", "Raise the memory limit of the loki-ingester StatefulSet to 8Gi [1].", [{ index: 1, supported: false, missing: ["8Gi"] }], 0],
     [
       "an invented command is unsupported",
       "Apply it with `kubectl rollout restart sts/loki-ingester` [1].",
       [{ index: 1, supported: false, missing: ["kubectl rollout restart sts/loki-ingester"] }],
       0,
     ],
-    [
-      "the right fact cited to the wrong document",
-      "Delete the damaged segment files in /prometheus/wal and restart the pod [1].",
-      [{ index: 1, supported: false, missing: ["/prometheus/wal"] }],
-      0,
-    ],
-    [
-      "the same fact cited to the right document",
-      "Delete the damaged segment files in /prometheus/wal and restart the pod [2].",
-      [{ index: 2, supported: true }],
-      0,
-    ],
-    [
-      "an unrelated claim with no specifics",
-      "The database password expired last week and has to be rotated in Vault [1].",
-      [{ index: 1, supported: false }],
-      0,
-    ],
-    [
-      "a runbook command filled in with real names matches its placeholders",
-      "Read the events with `kubectl -n payments describe pod api-7d9` [3].",
-      [{ index: 3, supported: true }],
-      0,
-    ],
-    [
-      "a quoted error string found in the document",
-      'Prometheus fails to start with "opening storage failed: repair corrupted WAL" [2].',
-      [{ index: 2, supported: true }],
-      0,
-    ],
-    [
-      "an error string that is not in the document",
-      'Prometheus fails with "mmap: cannot allocate memory" [2].',
-      [{ index: 2, supported: false, missing: ["mmap: cannot allocate memory"] }],
-      0,
-    ],
+    ["the right fact cited to the wrong document", "Delete the damaged segment files in /prometheus/wal and restart the pod [1].", [{ index: 1, supported: false, missing: ["/prometheus/wal"] }], 0],
+    ["the same fact cited to the right document", "Delete the damaged segment files in /prometheus/wal and restart the pod [2].", [{ index: 2, supported: true }], 0],
+    ["an unrelated claim with no specifics", "The database password expired last week and has to be rotated in Vault [1].", [{ index: 1, supported: false }], 0],
+    ["a runbook command filled in with real names matches its placeholders", "Read the events with `kubectl -n payments describe pod api-7d9` [3].", [{ index: 3, supported: true }], 0],
+    ["a quoted error string found in the document", 'Prometheus fails to start with "opening storage failed: repair corrupted WAL" [2].', [{ index: 2, supported: true }], 0],
+    ["an error string that is not in the document", 'Prometheus fails with "mmap: cannot allocate memory" [2].', [{ index: 2, supported: false, missing: ["mmap: cannot allocate memory"] }], 0],
     [
       "two documents cited, one supports",
       "Expect to lose up to 2h of samples [1, 2].",
-      [{ index: 1, supported: false, missing: ["2h"] }, { index: 2, supported: true }],
+      [
+        { index: 1, supported: false, missing: ["2h"] },
+        { index: 2, supported: true },
+      ],
       0,
     ],
-    [
-      "a citation of an empty document supports nothing",
-      "Raise the memory limit to 4Gi [4].",
-      [{ index: 4, supported: false, missing: ["4Gi"] }],
-      0,
-    ],
+    ["a citation of an empty document supports nothing", "Raise the memory limit to 4Gi [4].", [{ index: 4, supported: false, missing: ["4Gi"] }], 0],
     [
       "a sentence with nothing to check is not scored",
       "See [1].\nSteps [2]:",
-      [{ index: 1, supported: "unscored" }, { index: 2, supported: "unscored" }],
+      [
+        { index: 1, supported: "unscored" },
+        { index: 2, supported: "unscored" },
+      ],
       0,
     ],
-    [
-      "uncited specifics are reported, uncited prose is not",
-      "Restart the pod with `kubectl delete pod loki-ingester-0`. Then wait a little.",
-      [],
-      1,
-    ],
-    [
-      "specifics from the question need neither a citation nor a source",
-      "The alert fires for api-7d9 in payments. Read its events [3].",
-      [{ index: 3, supported: true }],
-      0,
-    ],
+    ["uncited specifics are reported, uncited prose is not", "Restart the pod with `kubectl delete pod loki-ingester-0`. Then wait a little.", [], 1],
+    ["specifics from the question need neither a citation nor a source", "The alert fires for api-7d9 in payments. Read its events [3].", [{ index: 3, supported: true }], 0],
   ])("%s", (_name, answer, verdicts, uncited) => {
     const result = groundAnswer(answer, DOCS, { query: "KubePodCrashLooping for api-7d9 in payments" });
     const got = result.citations.map((c): Verdict => {

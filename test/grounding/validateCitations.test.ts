@@ -189,7 +189,12 @@ describe("the CLI shows unsupported sentences plainly", () => {
     ],
     [
       "supported and unscored citations are not shown",
-      { citations: [{ index: 1, valid: true, sentence: "Fine [1].", support: 0.9 }, { index: 2, valid: true, sentence: "See [2]." }] },
+      {
+        citations: [
+          { index: 1, valid: true, sentence: "Fine [1].", support: 0.9 },
+          { index: 2, valid: true, sentence: "See [2]." },
+        ],
+      },
       "",
     ],
     [
@@ -205,13 +210,17 @@ describe("the CLI shows unsupported sentences plainly", () => {
     const server = await fakeOllama(ANSWER);
     let out = "";
     let err = "";
-    await runTurn(graphFor(server.url), { query: QUERY, documents: DOCS }, {
-      threadId: "t1",
-      signal: new AbortController().signal,
-      stdout: { write: (t) => void (out += t) },
-      stderr: { write: (t) => void (err += t) },
-      render: true,
-    });
+    await runTurn(
+      graphFor(server.url),
+      { query: QUERY, documents: DOCS },
+      {
+        threadId: "t1",
+        signal: new AbortController().signal,
+        stdout: { write: (t) => void (out += t) },
+        stderr: { write: (t) => void (err += t) },
+        render: true,
+      },
+    );
     const sources = out.indexOf("Sources (* cited):");
     const block = out.indexOf("Not supported by the cited source");
     expect(out.startsWith(ANSWER)).toBe(true);

@@ -54,7 +54,6 @@ function thread(id: string): { configurable: { thread_id: string } } {
   return { configurable: { thread_id: id } };
 }
 
-
 async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {

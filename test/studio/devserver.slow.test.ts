@@ -14,9 +14,7 @@ import { FakeOllama, type ChatRequestBody } from "../../src/testing/index.js";
 import { DOCS, parseMetrics, series, QUERY as TELEMETRY_QUERY } from "../telemetry/helpers.js";
 
 const QUERY = "Loki pods are crashing";
-const DOCUMENTS = [
-  { title: "Loki crash loop", source: "runbooks/loki-crashloop.md", content: "Ingesters OOMKilled after an upgrade: raise the memory limit of the loki-ingester StatefulSet." },
-];
+const DOCUMENTS = [{ title: "Loki crash loop", source: "runbooks/loki-crashloop.md", content: "Ingesters OOMKilled after an upgrade: raise the memory limit of the loki-ingester StatefulSet." }];
 const TOKENS = ["Raise ", "the ", "ingester ", "memory ", "limit ", "[1]."];
 const ANSWER = TOKENS.join("");
 const FOLLOW_UP = "and how do I stop it from happening again?";

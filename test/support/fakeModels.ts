@@ -179,11 +179,7 @@ class ScriptedChatModel extends BaseChatModel<BaseChatModelCallOptions, AIMessag
     return "scripted-fake";
   }
 
-  override async *_streamResponseChunks(
-    messages: BaseMessage[],
-    options: this["ParsedCallOptions"],
-    runManager?: CallbackManagerForLLMRun,
-  ): AsyncGenerator<ChatGenerationChunk> {
+  override async *_streamResponseChunks(messages: BaseMessage[], options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): AsyncGenerator<ChatGenerationChunk> {
     const call = this.call;
     call.started = true;
     call.messages = [...messages];
@@ -261,10 +257,12 @@ export function createFakeModels(script: FakeScript, options: FakeModelsOptions 
 
   const nextStep = (model: string, call: RecordedCall): FakeStep => {
     const entry = Object.hasOwn(script, model) ? script[model] : options.fallback;
-    const unscripted = (why: string): FakeStep => () => {
-      call.kind = "unscripted";
-      return { error: new BrunoError("CONFIG_INVALID", `fake chat model: ${why} (call #${call.index} to '${model}')`) };
-    };
+    const unscripted =
+      (why: string): FakeStep =>
+      () => {
+        call.kind = "unscripted";
+        return { error: new BrunoError("CONFIG_INVALID", `fake chat model: ${why} (call #${call.index} to '${model}')`) };
+      };
     if (entry === undefined) return unscripted("the script names no such model");
     if (!Array.isArray(entry)) return entry;
     const n = used.get(model) ?? 0;

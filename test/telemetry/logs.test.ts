@@ -108,7 +108,16 @@ describe("log lines of a run with a timeout and a fallback", () => {
 describe("the logger", () => {
   it("redacts credentials: authorization headers, API keys in settings", () => {
     const logs = captureLogs();
-    logs.logger.info({ headers: { authorization: "Bearer s3cret-token" }, req: { headers: { Authorization: "Basic dXNlcjpwYXNz", "x-api-key": "lsv2_pt_abc" } }, apiKey: "sk-123", config: { langsmithApiKey: "lsv2_pt_def" }, env: { LANGSMITH_API_KEY: "lsv2_pt_ghi" } }, "request");
+    logs.logger.info(
+      {
+        headers: { authorization: "Bearer s3cret-token" },
+        req: { headers: { Authorization: "Basic dXNlcjpwYXNz", "x-api-key": "lsv2_pt_abc" } },
+        apiKey: "sk-123",
+        config: { langsmithApiKey: "lsv2_pt_def" },
+        env: { LANGSMITH_API_KEY: "lsv2_pt_ghi" },
+      },
+      "request",
+    );
     const raw = logs.raw();
     for (const secret of ["s3cret-token", "dXNlcjpwYXNz", "lsv2_pt_abc", "sk-123", "lsv2_pt_def", "lsv2_pt_ghi"]) expect(raw).not.toContain(secret);
     expect(raw.match(/\[redacted\]/g)).toHaveLength(6);

@@ -75,10 +75,14 @@ describe("instrumentNode", () => {
   it("passes state, config and update through, keeps the node's function name, and times it", async () => {
     const target = telemetry();
     const calls: unknown[] = [];
-    const node = instrumentNode("classify", () => target, async function classify(state: { q: string }, config: { metadata?: Record<string, unknown> }) {
-      calls.push([state, config]);
-      return { queryType: "chat" };
-    });
+    const node = instrumentNode(
+      "classify",
+      () => target,
+      async function classify(state: { q: string }, config: { metadata?: Record<string, unknown> }) {
+        calls.push([state, config]);
+        return { queryType: "chat" };
+      },
+    );
     expect(node.name).toBe("classify");
     const config = { metadata: { langgraph_step: 1 } };
     await expect(node({ q: "hi" }, config)).resolves.toEqual({ queryType: "chat" });
@@ -91,9 +95,13 @@ describe("instrumentNode", () => {
   it("rethrows a node's error unchanged and still records its duration", async () => {
     const target = telemetry();
     const boom = new Error("boom");
-    const node = instrumentNode("generate", () => target, async () => {
-      throw boom;
-    });
+    const node = instrumentNode(
+      "generate",
+      () => target,
+      async () => {
+        throw boom;
+      },
+    );
     await expect(node({}, {})).rejects.toBe(boom);
     const samples = await scrape(target.telemetry);
     expect(series(samples, `${M.nodeDuration}_count`)).toEqual({ "node=generate": 1 });

@@ -24,9 +24,7 @@ afterAll(async () => {
 });
 
 function childrenOf(spans: readonly ReadableSpan[], parent: ReadableSpan): ReadableSpan[] {
-  return spans
-    .filter((s) => s.parentSpanContext?.spanId === parent.spanContext().spanId)
-    .sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1]);
+  return spans.filter((s) => s.parentSpanContext?.spanId === parent.spanContext().spanId).sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1]);
 }
 
 describe("OpenTelemetry spans", () => {

@@ -1,14 +1,7 @@
 import { ChatOllama } from "@langchain/ollama";
 import type { AIMessageChunk } from "@langchain/core/messages";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import {
-  FakeOllama,
-  SERVER_BUSY_ERROR,
-  defaultReply,
-  modelNotFoundError,
-  splitTokens,
-  type FakeOllamaOptions,
-} from "../../src/testing/index.js";
+import { FakeOllama, SERVER_BUSY_ERROR, defaultReply, modelNotFoundError, splitTokens, type FakeOllamaOptions } from "../../src/testing/index.js";
 
 const MODEL = "llama3.1:8b";
 const servers: FakeOllama[] = [];
@@ -314,7 +307,9 @@ describe("FakeOllama errors and faults as ChatOllama sees them", () => {
     const server = await start();
     server.script({ kind: "refuse" });
 
-    const error: unknown = await chat(server).invoke("q").catch((e: unknown) => e);
+    const error: unknown = await chat(server)
+      .invoke("q")
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(TypeError);
     expect(error).toMatchObject({ message: "fetch failed", cause: { code: "UND_ERR_SOCKET" } });
@@ -348,7 +343,9 @@ describe("FakeOllama errors and faults as ChatOllama sees them", () => {
     const server = await start();
     server.script({ kind: "streamError", afterTokens: 1, error: "an error was encountered while running the model" });
 
-    const error: unknown = await chat(server).invoke("q").catch((e: unknown) => e);
+    const error: unknown = await chat(server)
+      .invoke("q")
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(Error);
     expect(error).toMatchObject({ name: "Error", message: "an error was encountered while running the model" });
@@ -526,9 +523,7 @@ describe("FakeOllama aborts, disconnects and concurrency", () => {
     const server = await start();
     server.script({ kind: "noHeaders" }, { kind: "noHeaders" }, { kind: "noHeaders" });
     const controllers = [new AbortController(), new AbortController(), new AbortController()];
-    const calls = controllers.map((c) =>
-      postChat(server, { model: MODEL, messages: [{ role: "user", content: "q" }] }, { signal: c.signal }).catch((e: unknown) => e),
-    );
+    const calls = controllers.map((c) => postChat(server, { model: MODEL, messages: [{ role: "user", content: "q" }] }, { signal: c.signal }).catch((e: unknown) => e));
 
     await server.waitForRequests(3);
     const held = [server.inFlight, server.maxInFlight];
@@ -576,7 +571,11 @@ describe("FakeOllama aborts, disconnects and concurrency", () => {
   it("close() destroys stalled and unanswered sockets promptly without counting client disconnects", async () => {
     const server = await start();
     server.script({ kind: "stall", afterTokens: 1 }, { kind: "noHeaders" });
-    const settle = (p: Promise<unknown>): Promise<unknown> => p.then(() => "resolved", (e: unknown) => e);
+    const settle = (p: Promise<unknown>): Promise<unknown> =>
+      p.then(
+        () => "resolved",
+        (e: unknown) => e,
+      );
     const stalled = settle(postChat(server, { model: MODEL, messages: [{ role: "user", content: "q" }] }).then((r) => r.text()));
     const silent = settle(postChat(server, { model: MODEL, messages: [{ role: "user", content: "q" }] }));
     await server.waitForRequests(2);
@@ -623,7 +622,12 @@ describe("FakeOllama model endpoints", () => {
   });
 
   it("describes a model on /api/show (model or legacy name key) and 404s unknown ones", async () => {
-    const server = await start({ models: [{ name: "llama3.1:8b", contextLength: 32768, capabilities: ["completion", "tools"] }, { name: "qwen3:4b", family: "qwen3" }] });
+    const server = await start({
+      models: [
+        { name: "llama3.1:8b", contextLength: 32768, capabilities: ["completion", "tools"] },
+        { name: "qwen3:4b", family: "qwen3" },
+      ],
+    });
     const show = (body: unknown): Promise<Response> => fetch(`${server.url}/api/show`, { method: "POST", body: JSON.stringify(body) });
 
     const byModel = (await (await show({ model: "llama3.1:8b" })).json()) as Record<string, unknown>;

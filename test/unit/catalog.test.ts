@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { thrown } from "../support/thrown.js";
-import {
-  CatalogOverride,
-  DEFAULT_CATALOG,
-  ModelCatalog,
-  fallbackChain,
-  findModel,
-  mergeCatalog,
-  sameModelTag,
-  type CatalogModel,
-} from "../../src/domain/catalog.js";
+import { CatalogOverride, DEFAULT_CATALOG, ModelCatalog, fallbackChain, findModel, mergeCatalog, sameModelTag, type CatalogModel } from "../../src/domain/catalog.js";
 
 const model = (tag: string, fallbacks: string[] = [], speedTier: CatalogModel["speedTier"] = "standard"): CatalogModel => ({
   tag,
@@ -23,7 +14,6 @@ const catalogOf = (models: CatalogModel[]): ModelCatalog => {
   const first = models[0]?.tag ?? "a";
   return { models, routes: { code: first, sre: first, fast: first, general: first } };
 };
-
 
 describe("fallbackChain", () => {
   it.each<[string, string[]]>([

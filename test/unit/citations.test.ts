@@ -1,11 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ContextDocument } from "../../src/domain/index.js";
-import {
-  MAX_RANGE_WIDTH,
-  checkCitations,
-  findCitationMarkers,
-  stripInvalidCitations,
-} from "../../src/tools/citations.js";
+import { MAX_RANGE_WIDTH, checkCitations, findCitationMarkers, stripInvalidCitations } from "../../src/tools/citations.js";
 
 const range = (a: number, b: number): number[] => Array.from({ length: b - a + 1 }, (_, i) => a + i);
 
@@ -87,15 +82,81 @@ describe("findCitationMarkers: what counts as a marker", () => {
 
 describe("checkCitations", () => {
   it.each<[string, string, number, Array<[number, boolean]>, number[]]>([
-    ["all valid", "A [1]. B [2, 3].", 3, [[1, true], [2, true], [3, true]], []],
-    ["duplicates counted once in first-appearance order", "A [2]. B [1]. C [2]. D [1, 2].", 3, [[2, true], [1, true]], []],
-    ["out of range", "A [1]. B [7].", 3, [[1, true], [7, false]], [7]],
+    [
+      "all valid",
+      "A [1]. B [2, 3].",
+      3,
+      [
+        [1, true],
+        [2, true],
+        [3, true],
+      ],
+      [],
+    ],
+    [
+      "duplicates counted once in first-appearance order",
+      "A [2]. B [1]. C [2]. D [1, 2].",
+      3,
+      [
+        [2, true],
+        [1, true],
+      ],
+      [],
+    ],
+    [
+      "out of range",
+      "A [1]. B [7].",
+      3,
+      [
+        [1, true],
+        [7, false],
+      ],
+      [7],
+    ],
     ["zero is invalid", "A [0].", 3, [[0, false]], [0]],
-    ["range partly out of range", "A [2-5].", 3, [[2, true], [3, true], [4, false], [5, false]], [4, 5]],
-    ["en dash range", "A [1–2].", 3, [[1, true], [2, true]], []],
+    [
+      "range partly out of range",
+      "A [2-5].",
+      3,
+      [
+        [2, true],
+        [3, true],
+        [4, false],
+        [5, false],
+      ],
+      [4, 5],
+    ],
+    [
+      "en dash range",
+      "A [1–2].",
+      3,
+      [
+        [1, true],
+        [2, true],
+      ],
+      [],
+    ],
     ["duplicate invalid counted once", "A [9]. B [9].", 3, [[9, false]], [9]],
-    ["wide range only its ends", "A [1-99].", 3, [[1, true], [99, false]], [99]],
-    ["no documents: everything invalid", "A [1]. B [2].", 0, [[1, false], [2, false]], [1, 2]],
+    [
+      "wide range only its ends",
+      "A [1-99].",
+      3,
+      [
+        [1, true],
+        [99, false],
+      ],
+      [99],
+    ],
+    [
+      "no documents: everything invalid",
+      "A [1]. B [2].",
+      0,
+      [
+        [1, false],
+        [2, false],
+      ],
+      [1, 2],
+    ],
     ["no markers", "Nothing cited here.", 3, [], []],
     ["markers in code ignored", "`a[7]` and ```\nb[8]\n``` but [1]", 3, [[1, true]], []],
   ])("%s", (_name, text, docCount, expected, invalid) => {
@@ -136,12 +197,9 @@ describe("stripInvalidCitations", () => {
     expect(stripInvalidCitations(input, docCount)).toBe(expected);
   });
 
-  it.each<[string]>([["Plain text without markers."], [""], ["  padded  "], ["rate(x[5m]) [word]"]])(
-    "returns text without markers unchanged: %j",
-    (text) => {
-      expect(stripInvalidCitations(text, 3)).toBe(text);
-    },
-  );
+  it.each<[string]>([["Plain text without markers."], [""], ["  padded  "], ["rate(x[5m]) [word]"]])("returns text without markers unchanged: %j", (text) => {
+    expect(stripInvalidCitations(text, 3)).toBe(text);
+  });
 
   it("removes only spaces and tabs before a marker, never a line break", () => {
     expect(stripInvalidCitations("Line one\n[9] line two", 3)).toMatch(/^Line one\n ?line two$/);

@@ -1,22 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { QUERY_TYPES, type QueryType } from "../../src/domain/index.js";
 import { readJsonl, RoutingItem } from "../../evals/datasets/schema.js";
-import {
-  classifyComplexity,
-  classifyQuery,
-  classifyRequiresCode,
-  classifyType,
-  decideType,
-  isCodeType,
-} from "../../src/tools/classifier.js";
-import {
-  COMPLEX_LINE_COUNT,
-  COMPLEX_WORD_COUNT,
-  DEFAULT_QUERY_TYPE,
-  LEARNED_GATE,
-  TIE_BREAK_ORDER,
-  type SignalTable,
-} from "../../src/tools/classifierRules.js";
+import { classifyComplexity, classifyQuery, classifyRequiresCode, classifyType, decideType, isCodeType } from "../../src/tools/classifier.js";
+import { COMPLEX_LINE_COUNT, COMPLEX_WORD_COUNT, DEFAULT_QUERY_TYPE, LEARNED_GATE, TIE_BREAK_ORDER, type SignalTable } from "../../src/tools/classifierRules.js";
 
 const words = (n: number): string => Array.from({ length: n }, (_, i) => `w${i}`).join(" ");
 const lines = (n: number): string => Array.from({ length: n }, (_, i) => `line${i}`).join("\n");
@@ -51,15 +37,12 @@ describe("classifyType: a clear example per query type", () => {
     expect(result.matched.length).toBeGreaterThan(0);
   });
 
-  it.each<[string]>([[""], ["   "], ["tell me about kubernetes"], ["kubernetes"]])(
-    "nothing fires → DEFAULT_QUERY_TYPE (%j)",
-    (query) => {
-      const result = classifyType(query);
-      expect(result.queryType).toBe(DEFAULT_QUERY_TYPE);
-      expect(DEFAULT_QUERY_TYPE).toBe("explanation");
-      expect(result.matched).toEqual([]);
-    },
-  );
+  it.each<[string]>([[""], ["   "], ["tell me about kubernetes"], ["kubernetes"]])("nothing fires → DEFAULT_QUERY_TYPE (%j)", (query) => {
+    const result = classifyType(query);
+    expect(result.queryType).toBe(DEFAULT_QUERY_TYPE);
+    expect(DEFAULT_QUERY_TYPE).toBe("explanation");
+    expect(result.matched).toEqual([]);
+  });
 
   it("scores every query type", () => {
     const { scores } = classifyType("loki is down");
@@ -184,12 +167,7 @@ describe("classifyQuery", () => {
     ["write a PrometheusRule that alerts when a pod restarts more than 5 times", "code_generation", "simple", true],
     ["loki pods keep crashing since the deploy, how do I fix it?", "troubleshooting", "simple", false],
     ["what is the difference between a deployment and a statefulset?", "explanation", "simple", false], // one concept: routing.jsonl labels definition-style differences simple
-    [
-      "our loki ingesters crash intermittently across several clusters after the migration and also the compactor falls behind",
-      "troubleshooting",
-      "complex",
-      false,
-    ],
+    ["our loki ingesters crash intermittently across several clusters after the migration and also the compactor falls behind", "troubleshooting", "complex", false],
   ])("%j → %s / %s / requiresCode %s", (query, type, complexity, requiresCode) => {
     const result = classifyQuery(query);
     expect(result).toMatchObject({ queryType: type, complexity, requiresCode });
@@ -213,13 +191,13 @@ describe("miss kinds from fresh queries", () => {
     expect(classifyQuery(query).queryType).toBe(expected);
   };
 
-  it.each([
-    "write a promql that shows which pods keep restarting since the deploy",
-    "alertmanager config to route KubeJobFailed alerts for team data to their own channel",
-  ])("a request to write code that names a monitoring symptom is code_generation: %j", (query) => {
-    expectRules(query, "code_generation");
-    expect(classifyQuery(query).requiresCode).toBe(true);
-  });
+  it.each(["write a promql that shows which pods keep restarting since the deploy", "alertmanager config to route KubeJobFailed alerts for team data to their own channel"])(
+    "a request to write code that names a monitoring symptom is code_generation: %j",
+    (query) => {
+      expectRules(query, "code_generation");
+      expect(classifyQuery(query).requiresCode).toBe(true);
+    },
+  );
 
   it.each(["gotta go, thanks for the help", "appreciate the help, bye", "that's all from me, good night", "ok bye, incident over"])(
     "a short farewell is chat, even when it names an incident: %j",
@@ -237,14 +215,12 @@ describe("miss kinds from fresh queries", () => {
     "what does 'context deadline exceeded' mean in the flux logs?",
   ])("the same question about the user's own error or a paste stays debug_issue: %j", (query) => expectRules(query, "debug_issue"));
 
-  it.each(["how does loki's ruler evaluate rules, step by step", "how does the prometheus tsdb compact blocks, step by step"])(
-    "'how does X work, step by step' is explanation: %j",
-    (query) => expectRules(query, "explanation"),
+  it.each(["how does loki's ruler evaluate rules, step by step", "how does the prometheus tsdb compact blocks, step by step"])("'how does X work, step by step' is explanation: %j", (query) =>
+    expectRules(query, "explanation"),
   );
 
-  it.each(["how do I restore etcd from a snapshot, step by step", "steps to rotate the grafana admin password"])(
-    "a procedure to carry out, step by step, stays lookup_runbook: %j",
-    (query) => expectRules(query, "lookup_runbook"),
+  it.each(["how do I restore etcd from a snapshot, step by step", "steps to rotate the grafana admin password"])("a procedure to carry out, step by step, stays lookup_runbook: %j", (query) =>
+    expectRules(query, "lookup_runbook"),
   );
 });
 
@@ -285,4 +261,3 @@ describe("the learned model decides only when the rules are unsure", () => {
     expect(classifyQuery("hi", "troubleshooting").decidedBy).toBe("upstream");
   });
 });
-

@@ -3,22 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import {
-  configFromEnv,
-  DEFAULT_OLLAMA_HOST,
-  loadConfig,
-  normalizeOllamaHost,
-  ollamaHostConfigured,
-  redactPasswords,
-  SETTINGS,
-  type AnySetting,
-  type BrunoConfig,
-} from "../../src/config/config.js";
+import { configFromEnv, DEFAULT_OLLAMA_HOST, loadConfig, normalizeOllamaHost, ollamaHostConfigured, redactPasswords, SETTINGS, type AnySetting, type BrunoConfig } from "../../src/config/config.js";
 import { count, fraction, integer, ollamaHost, positiveInt, text, url } from "../../src/config/kinds.js";
 import { ConfigError, isBrunoError } from "../../src/domain/errors.js";
 import { DEFAULT_CATALOG, type ModelCatalog } from "../../src/domain/catalog.js";
 import { thrown } from "../support/thrown.js";
-
 
 describe("normalizeOllamaHost", () => {
   it.each<[string, string]>([
@@ -57,15 +46,12 @@ describe("normalizeOllamaHost", () => {
     }
   });
 
-  it.each<[string]>([["ftp://x"], ["file:///tmp/sock"], ["ws://host:1234"], ["http://"], ["::1"], ["host:notaport"], ["http://x:8080/api//"], ["x/v1/chat"]])(
-    "%j → ConfigError",
-    (raw) => {
-      const error = thrown(() => normalizeOllamaHost(raw));
-      expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).code).toBe("CONFIG_INVALID");
-      expect((error as ConfigError).message).toContain("OLLAMA_HOST");
-    },
-  );
+  it.each<[string]>([["ftp://x"], ["file:///tmp/sock"], ["ws://host:1234"], ["http://"], ["::1"], ["host:notaport"], ["http://x:8080/api//"], ["x/v1/chat"]])("%j → ConfigError", (raw) => {
+    const error = thrown(() => normalizeOllamaHost(raw));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).code).toBe("CONFIG_INVALID");
+    expect((error as ConfigError).message).toContain("OLLAMA_HOST");
+  });
 
   it("reads a scheme without a port as the scheme's port, as Ollama does", () => {
     expect(normalizeOllamaHost("http://x:80")).toBe("http://x");
@@ -175,15 +161,12 @@ describe("the settings table", () => {
     expect(silent.sort()).toEqual(["BRUNO_EMBED_MODEL", "BRUNO_MODEL_PATH", "BRUNO_SEED"]);
   });
 
-  it.each(SETTINGS.flatMap((s) => [s.env, ...s.aliases].map((variable) => [variable, s] as const)))(
-    "%s is read into its path, and nothing else changes",
-    (variable, setting) => {
-      const [raw, expected] = sampleFor(setting);
-      // the catalog option keeps BRUNO_CATALOG's sample path from being opened
-      const config = loadConfig({ env: { [variable]: raw }, catalog: DEFAULT_CATALOG });
-      expect(config).toEqual(withValue(defaults, setting.path, expected));
-    },
-  );
+  it.each(SETTINGS.flatMap((s) => [s.env, ...s.aliases].map((variable) => [variable, s] as const)))("%s is read into its path, and nothing else changes", (variable, setting) => {
+    const [raw, expected] = sampleFor(setting);
+    // the catalog option keeps BRUNO_CATALOG's sample path from being opened
+    const config = loadConfig({ env: { [variable]: raw }, catalog: DEFAULT_CATALOG });
+    expect(config).toEqual(withValue(defaults, setting.path, expected));
+  });
 
   it("every setting with a default has it in the parsed config", () => {
     for (const s of SETTINGS.filter((x) => x.default !== undefined)) {
@@ -301,26 +284,17 @@ describe("loadConfig: invalid values", () => {
       code: "CONFIG_INVALID",
       message: 'BRUNO_TIMEOUT_MS: expected a positive integer, got "abc"',
     });
-    expect((thrown(() => loadConfig({ env: { BRUNO_PROVIDER: "cloud" } })) as Error).message).toBe(
-      'BRUNO_PROVIDER: expected one of ollama, embedded, auto, got "cloud"',
-    );
-    expect((thrown(() => loadConfig({ env: { OLLAMA_HOST: "ftp://x" } })) as Error).message).toBe(
-      'OLLAMA_HOST: must use http or https, got "ftp://x"',
-    );
+    expect((thrown(() => loadConfig({ env: { BRUNO_PROVIDER: "cloud" } })) as Error).message).toBe('BRUNO_PROVIDER: expected one of ollama, embedded, auto, got "cloud"');
+    expect((thrown(() => loadConfig({ env: { OLLAMA_HOST: "ftp://x" } })) as Error).message).toBe('OLLAMA_HOST: must use http or https, got "ftp://x"');
   });
 
   it("names every bad variable at once, each once", () => {
     const error = thrown(() => loadConfig({ env: { BRUNO_TIMEOUT_MS: "-1.5", BRUNO_SEED: "x", BRUNO_DB: "/ok.sqlite" } })) as ConfigError;
-    expect(error.message.split("; ").sort()).toEqual([
-      'BRUNO_SEED: expected an integer, got "x"',
-      'BRUNO_TIMEOUT_MS: expected a positive integer, got "-1.5"',
-    ]);
+    expect(error.message.split("; ").sort()).toEqual(['BRUNO_SEED: expected an integer, got "x"', 'BRUNO_TIMEOUT_MS: expected a positive integer, got "-1.5"']);
   });
 
   it("configFromEnv reports the variable too, and returns only what the environment sets", () => {
-    expect((thrown(() => configFromEnv({ BRUNO_QUEUE_SIZE: "-2" })) as Error).message).toBe(
-      'BRUNO_QUEUE_SIZE: expected an integer of 0 or more, got "-2"',
-    );
+    expect((thrown(() => configFromEnv({ BRUNO_QUEUE_SIZE: "-2" })) as Error).message).toBe('BRUNO_QUEUE_SIZE: expected an integer of 0 or more, got "-2"');
     expect(configFromEnv({ BRUNO_QUEUE_SIZE: "0", OLLAMA_HOST: ":9" })).toEqual({ concurrency: { queueSize: 0 }, ollamaHost: "http://127.0.0.1:9" });
     expect(configFromEnv({})).toEqual({});
   });

@@ -99,8 +99,16 @@ describe("errors of a server that wants credentials, and why fetch failed", () =
 
   it.each<[string, unknown, string]>([
     ["a bad port", new TypeError("fetch failed", { cause: new Error("bad port") }), "bad port"],
-    ["a TLS error with a code", new TypeError("fetch failed", { cause: Object.assign(new Error("self-signed certificate"), { code: "DEPTH_ZERO_SELF_SIGNED_CERT" }) }), "self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)"],
-    ["an aggregate of connection errors", new TypeError("fetch failed", { cause: Object.assign(new AggregateError([new Error("connect EHOSTDOWN ::1:11434")], ""), { code: "EHOSTDOWN" }) }), "connect EHOSTDOWN ::1:11434"],
+    [
+      "a TLS error with a code",
+      new TypeError("fetch failed", { cause: Object.assign(new Error("self-signed certificate"), { code: "DEPTH_ZERO_SELF_SIGNED_CERT" }) }),
+      "self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)",
+    ],
+    [
+      "an aggregate of connection errors",
+      new TypeError("fetch failed", { cause: Object.assign(new AggregateError([new Error("connect EHOSTDOWN ::1:11434")], ""), { code: "EHOSTDOWN" }) }),
+      "connect EHOSTDOWN ::1:11434",
+    ],
     ["no cause", new TypeError("fetch failed"), "fetch failed"],
   ])("causeText: %s", (_name, error, expected) => {
     expect(causeText(error)).toBe(expected);

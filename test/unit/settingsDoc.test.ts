@@ -1,14 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ConfigSchema, SETTINGS } from "../../src/config/config.js";
-import {
-  README_PATH,
-  renderSettingsSection,
-  replaceSettingsSection,
-  SECTION_END,
-  SECTION_START,
-  settingsSectionOf,
-} from "../../scripts/settings-doc.js";
+import { README_PATH, renderSettingsSection, replaceSettingsSection, SECTION_END, SECTION_START, settingsSectionOf } from "../../scripts/settings-doc.js";
 
 const readme = readFileSync(README_PATH, "utf8");
 const section = renderSettingsSection();

@@ -64,7 +64,12 @@ describe("messageText", () => {
     ["empty string", new AIMessageChunk({ content: "" }), ""],
     [
       "text blocks joined",
-      new AIMessageChunk({ content: [{ type: "text", text: "Hello, " }, { type: "text", text: "world" }] }),
+      new AIMessageChunk({
+        content: [
+          { type: "text", text: "Hello, " },
+          { type: "text", text: "world" },
+        ],
+      }),
       "Hello, world",
     ],
     [

@@ -50,7 +50,9 @@ export function createEmbeddedAdmin(options: EmbeddedAdminOptions): ModelServer 
     async showModel(name: string): Promise<ModelDetails> {
       const file = fileOf(name);
       if (!(await isUsableModelFile(file))) {
-        throw new ModelNotFoundError(name, `the GGUF file of '${name}' (${file}) is missing or not a GGUF file: set BRUNO_MODEL_PATH / --model-file to a local .gguf file`, { details: { host, file } });
+        throw new ModelNotFoundError(name, `the GGUF file of '${name}' (${file}) is missing or not a GGUF file: set BRUNO_MODEL_PATH / --model-file to a local .gguf file`, {
+          details: { host, file },
+        });
       }
       return { name, contextLength: await engine.contextSizeOf(file), capabilities: ["completion"] };
     },

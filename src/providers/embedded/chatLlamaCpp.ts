@@ -158,11 +158,7 @@ export class ChatLlamaCpp extends BaseChatModel<ChatLlamaCppCallOptions, AIMessa
     return { generations: [{ text: final?.text ?? "", message }] };
   }
 
-  override async *_streamResponseChunks(
-    messages: BaseMessage[],
-    options: this["ParsedCallOptions"],
-    runManager?: CallbackManagerForLLMRun,
-  ): AsyncGenerator<ChatGenerationChunk> {
+  override async *_streamResponseChunks(messages: BaseMessage[], options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): AsyncGenerator<ChatGenerationChunk> {
     const stopOnExit = new AbortController();
     const signal = AbortSignal.any([stopOnExit.signal, ...(options.signal ? [options.signal] : []), ...(this.signal ? [this.signal] : [])]);
     const history = toChatHistory(messages);

@@ -65,7 +65,6 @@ let llamaLoad: Promise<Llama> | undefined;
 let logSink: Logger | undefined;
 const engines = new Set<EmbeddedEngine>();
 
-
 /** The process's one llama.cpp binding: prebuilt CPU binary, never a build or a download. */
 function sharedLlama(): Promise<Llama> {
   if (!llamaLoad) {
@@ -241,7 +240,10 @@ export class EmbeddedEngine {
     try {
       const context = await model.createContext({ contextSize, sequences: this.sequences, threads: this.threads });
       const chatWrapper = resolveChatWrapper(model);
-      this.logger?.debug({ event: "embedded_model_loaded", file: path, contextSize: context.contextSize, threads: this.threads, sequences: this.sequences, chatWrapper: chatWrapper.wrapperName }, "embedded model loaded");
+      this.logger?.debug(
+        { event: "embedded_model_loaded", file: path, contextSize: context.contextSize, threads: this.threads, sequences: this.sequences, chatWrapper: chatWrapper.wrapperName },
+        "embedded model loaded",
+      );
       return { file: path, model, context, chatWrapper, idle: [], waiters: [] };
     } catch (cause) {
       await model.dispose();

@@ -7,8 +7,7 @@ import { ModelFileError } from "../../domain/errors.js";
 const GGUF_MAGIC = "GGUF";
 
 /** What to do about a bad model file; appended to every `ModelFileError` about a local path. */
-export const MODEL_FILE_HINT =
-  "point BRUNO_MODEL_PATH or --model-file at a local .gguf file (e.g. a blob pulled by Ollama under ~/.ollama/models/blobs/ or a file downloaded by LM Studio)";
+export const MODEL_FILE_HINT = "point BRUNO_MODEL_PATH or --model-file at a local .gguf file (e.g. a blob pulled by Ollama under ~/.ollama/models/blobs/ or a file downloaded by LM Studio)";
 
 /** True for `hf:` and `http(s):` model URIs, which are downloaded rather than opened. */
 export function isModelUri(value: string): boolean {

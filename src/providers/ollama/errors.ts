@@ -1,14 +1,5 @@
 import type { OllamaCredentials } from "../../config/credentials.js";
-import {
-  BrunoError,
-  CancelledError,
-  ConfigError,
-  GenerationError,
-  ModelNotFoundError,
-  ServerError,
-  TimeoutError,
-  isBrunoError,
-} from "../../domain/errors.js";
+import { BrunoError, CancelledError, ConfigError, GenerationError, ModelNotFoundError, ServerError, TimeoutError, isBrunoError } from "../../domain/errors.js";
 
 const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
 const DROPPED_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED", "ERR_STREAM_PREMATURE_CLOSE"]);
@@ -69,7 +60,10 @@ export function causeText(error: unknown): string {
 function credentialsError(status: number, message: string, ctx: ErrorContext, cause: unknown): ConfigError {
   const details = { host: ctx.host, status };
   if (ctx.credentials) {
-    return new ConfigError(`Ollama at ${ctx.host} refused the credentials of OLLAMA_HOST (user '${ctx.credentials.username}', ${status}: ${message}): check the user name and password in OLLAMA_HOST / --host`, { cause, details });
+    return new ConfigError(
+      `Ollama at ${ctx.host} refused the credentials of OLLAMA_HOST (user '${ctx.credentials.username}', ${status}: ${message}): check the user name and password in OLLAMA_HOST / --host`,
+      { cause, details },
+    );
   }
   return new ConfigError(`Ollama at ${ctx.host} asks for credentials (${status}: ${message}): put them in OLLAMA_HOST / --host as http://user:password@host:port`, { cause, details });
 }
@@ -86,7 +80,10 @@ export function toBrunoError(error: unknown, ctx: ErrorContext): BrunoError {
     }
     if (status === 401 || status === 407) return credentialsError(status, message, ctx, error);
     if (status === 503 || status === 429) {
-      return new ServerError("SERVER_BUSY", `Ollama at ${ctx.host} is busy (${status}: ${message}); retry later or raise OLLAMA_MAX_QUEUE / OLLAMA_NUM_PARALLEL`, { cause: error, details: { ...details, status } });
+      return new ServerError("SERVER_BUSY", `Ollama at ${ctx.host} is busy (${status}: ${message}); retry later or raise OLLAMA_MAX_QUEUE / OLLAMA_NUM_PARALLEL`, {
+        cause: error,
+        details: { ...details, status },
+      });
     }
     if (status >= 500) {
       return new ServerError("SERVER_ERROR", `Ollama at ${ctx.host} failed (${status}: ${message})`, { cause: error, details: { ...details, status } });
@@ -95,7 +92,10 @@ export function toBrunoError(error: unknown, ctx: ErrorContext): BrunoError {
   }
   const code = systemCode(error);
   if (code && UNREACHABLE_CODES.has(code)) {
-    return new ServerError("SERVER_UNREACHABLE", `cannot reach Ollama at ${ctx.host} (${code}): start it with \`ollama serve\`, or point OLLAMA_HOST / --host at a running server`, { cause: error, details: { ...details, errno: code } });
+    return new ServerError("SERVER_UNREACHABLE", `cannot reach Ollama at ${ctx.host} (${code}): start it with \`ollama serve\`, or point OLLAMA_HOST / --host at a running server`, {
+      cause: error,
+      details: { ...details, errno: code },
+    });
   }
   if (code && DROPPED_CODES.has(code)) {
     return new ServerError("SERVER_ERROR", `the connection to Ollama at ${ctx.host} was dropped (${code})`, { cause: error, details: { ...details, errno: code } });
@@ -111,7 +111,11 @@ export function toBrunoError(error: unknown, ctx: ErrorContext): BrunoError {
   }
   if (/^fetch failed$/i.test(message)) {
     const why = causeText(error);
-    return new ServerError("SERVER_UNREACHABLE", `cannot talk to Ollama at ${ctx.host} (${why === message ? message : `${message}: ${why}`}): check that it is running and OLLAMA_HOST / --host is right`, { cause: error, details });
+    return new ServerError(
+      "SERVER_UNREACHABLE",
+      `cannot talk to Ollama at ${ctx.host} (${why === message ? message : `${message}: ${why}`}): check that it is running and OLLAMA_HOST / --host is right`,
+      { cause: error, details },
+    );
   }
   return new GenerationError(`generation failed: ${message}`, { cause: error, details });
 }

@@ -69,10 +69,14 @@ class HttpOllamaServer implements ModelServer {
     } catch (error) {
       if (timeout.aborted && !signal?.aborted) {
         // The deadline passed: the server may have accepted the connection and said nothing.
-        throw new ServerError("SERVER_UNREACHABLE", `Ollama at ${this.host} is not answering: no answer to ${path} within ${deadline.ms} ms (${deadline.setting}); check that it is not stuck or overloaded, or raise ${deadline.setting}`, {
-          cause: error,
-          details: { host: this.host, path, timeoutMs: deadline.ms },
-        });
+        throw new ServerError(
+          "SERVER_UNREACHABLE",
+          `Ollama at ${this.host} is not answering: no answer to ${path} within ${deadline.ms} ms (${deadline.setting}); check that it is not stuck or overloaded, or raise ${deadline.setting}`,
+          {
+            cause: error,
+            details: { host: this.host, path, timeoutMs: deadline.ms },
+          },
+        );
       }
       throw toBrunoError(error, ctx);
     }
@@ -86,10 +90,13 @@ class HttpOllamaServer implements ModelServer {
       const err = Object.assign(new Error(message), { name: "ResponseError", status_code: response.status });
       if (response.status === 404 && init.model) throw new ModelNotFoundError(init.model, undefined, { cause: err, details: { host: this.host } });
       if (response.status === 404) {
-        throw new ConfigError(`no Ollama API at ${this.host}: ${path} answered 404 (${message}); check OLLAMA_HOST / --host (the address of the Ollama server, with the path of a reverse proxy in front of it if there is one)`, {
-          cause: err,
-          details: { host: this.host, path, status: 404 },
-        });
+        throw new ConfigError(
+          `no Ollama API at ${this.host}: ${path} answered 404 (${message}); check OLLAMA_HOST / --host (the address of the Ollama server, with the path of a reverse proxy in front of it if there is one)`,
+          {
+            cause: err,
+            details: { host: this.host, path, status: 404 },
+          },
+        );
       }
       throw toBrunoError(err, { ...ctx, model: init.model });
     }
@@ -116,7 +123,12 @@ class HttpOllamaServer implements ModelServer {
   showModel(name: string, options: { signal?: AbortSignal } = {}): Promise<ModelDetails> {
     const cached = this.shows.get(name);
     if (cached) return cached;
-    const details = this.request("/api/show", ShowResponse, { method: "POST", body: JSON.stringify({ model: name }), headers: { "content-type": "application/json" }, model: name }, options.signal).then((r) => {
+    const details = this.request(
+      "/api/show",
+      ShowResponse,
+      { method: "POST", body: JSON.stringify({ model: name }), headers: { "content-type": "application/json" }, model: name },
+      options.signal,
+    ).then((r) => {
       const info = r.model_info ?? {};
       const key = Object.keys(info).find((k) => k.endsWith(".context_length"));
       const ctx = key ? info[key] : undefined;
@@ -143,4 +155,3 @@ class HttpOllamaServer implements ModelServer {
 export function createOllamaModelServer(options: OllamaServerOptions): ModelServer & { warm: NonNullable<ModelServer["warm"]> } {
   return new HttpOllamaServer(options);
 }
-

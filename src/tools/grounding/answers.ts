@@ -68,10 +68,7 @@ export function groundingNotices(scored: readonly ScoredCitation[], uncited: rea
   const weak = scored.filter((s) => s.citation.valid && (s.citation.support ?? 1) < threshold);
   for (const s of weak.slice(0, MAX_LISTED_WARNINGS)) {
     const missing = s.citation.missing && s.citation.missing.length > 0 ? `; not in [${s.citation.index}]: ${s.citation.missing.join(", ")}` : "";
-    add(
-      "UNSUPPORTED_CITATION",
-      `${UNSUPPORTED_WARNING} [${s.citation.index}] (support ${(s.citation.support ?? 0).toFixed(2)} < ${threshold.toFixed(2)}): "${excerpt(s.sentence.claim)}"${missing}`,
-    );
+    add("UNSUPPORTED_CITATION", `${UNSUPPORTED_WARNING} [${s.citation.index}] (support ${(s.citation.support ?? 0).toFixed(2)} < ${threshold.toFixed(2)}): "${excerpt(s.sentence.claim)}"${missing}`);
   }
   if (weak.length > MAX_LISTED_WARNINGS) {
     add("UNSUPPORTED_CITATION", `${MORE_GROUNDING_WARNING} ${weak.length - MAX_LISTED_WARNINGS} more unsupported citation(s)`);
@@ -84,7 +81,6 @@ export function groundingNotices(scored: readonly ScoredCitation[], uncited: rea
   }
   return notices;
 }
-
 
 /** The counters and lists of the output's `grounding` field. */
 export function summarize(
@@ -170,4 +166,3 @@ export function groundAnswer(answer: string, documents: readonly ContextDocument
     ...withWarnings(groundingNotices(scored, uncited, threshold)),
   };
 }
-

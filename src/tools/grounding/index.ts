@@ -19,28 +19,11 @@
  * (one sentence against one document), `answers` (a whole answer, its warnings and summary)
  * and `embeddings` (the optional refinement).
  */
-export {
-  DEFAULT_SUPPORT_THRESHOLD,
-  MAX_LISTED_WARNINGS,
-  UNSUPPORTED_WARNING,
-  UNCITED_WARNING,
-  MORE_GROUNDING_WARNING,
-  MAX_QUOTE_CHARS,
-  MIN_CHECKABLE_WORDS,
-} from "./constants.js";
+export { DEFAULT_SUPPORT_THRESHOLD, MAX_LISTED_WARNINGS, UNSUPPORTED_WARNING, UNCITED_WARNING, MORE_GROUNDING_WARNING, MAX_QUOTE_CHARS, MIN_CHECKABLE_WORDS } from "./constants.js";
 export { claimText, splitSentences, type AnswerSentence } from "./sentences.js";
 export { extractSpecifics, type Specific, type SpecificKind } from "./specifics.js";
 export { contentStems, stem } from "./words.js";
 export { indexDocument, type DocumentIndex } from "./documents.js";
 export { combineSupport, scoreSupport, type SupportScore } from "./scoring.js";
-export {
-  groundAnswer,
-  groundingNotices,
-  withWarnings,
-  summarize,
-  type GroundingOptions,
-  type GroundingResult,
-  type ScoredCitation,
-  type UncitedClaim,
-} from "./answers.js";
+export { groundAnswer, groundingNotices, withWarnings, summarize, type GroundingOptions, type GroundingResult, type ScoredCitation, type UncitedClaim } from "./answers.js";
 export { EMBEDDING_CEILING, EMBEDDING_FLOOR, cosine, refineWithEmbeddings, semanticScore, type TextEmbedder } from "./embeddings.js";

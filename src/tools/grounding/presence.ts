@@ -33,7 +33,10 @@ const BINDING_WORDS = 3;
 
 function exemptParts(text: string, doc: DocumentIndex, exempt: ReadonlySet<string>): boolean {
   // A command or name that the question filled in: every part is the question's or the document's.
-  const parts = text.toLowerCase().split(/[\s/=:,]+/).filter((p) => p.length >= 2);
+  const parts = text
+    .toLowerCase()
+    .split(/[\s/=:,]+/)
+    .filter((p) => p.length >= 2);
   if (parts.length < 2 || !parts.some((p) => exempt.has(p))) return false;
   return parts.every((p) => exempt.has(p) || tokenRuns(doc, wordTokens(p)).length > 0);
 }
@@ -66,7 +69,9 @@ function locate(kind: SpecificKind, text: string, doc: DocumentIndex, exempt: Re
  * Words that name which figure a number is (a severity, a bound, a default): they tell two
  * thresholds of one sentence apart, so they weigh double.
  */
-const ROLE_WORDS = new Set(["critical", "warning", "warn", "info", "max", "maximum", "min", "minimum", "default", "limit", "request", "timeout", "interval", "threshold", "quota", "capacity"].map(wordKey));
+const ROLE_WORDS = new Set(
+  ["critical", "warning", "warn", "info", "max", "maximum", "min", "minimum", "default", "limit", "request", "timeout", "interval", "threshold", "quota", "capacity"].map(wordKey),
+);
 
 function roleWeight(doc: DocumentIndex, key: string): number {
   return (ROLE_WORDS.has(key) ? 2 : 1) / (doc.quantities().clauseFrequency.get(key) ?? 1);

@@ -108,11 +108,7 @@ function inlineBlocks(answer: string, from: number, end: number): Line[] {
     }
     const bullet = /^[-*+•]/.test(token);
     const next = raw[at + token.length] ?? "";
-    const splits =
-      fence ||
-      ENDED.test(before) ||
-      (kind === "heading" && (bullet || /^\d/.test(token))) ||
-      (kind === "list" && bullet && /[A-Z`*_"']/.test(next));
+    const splits = fence || ENDED.test(before) || (kind === "heading" && (bullet || /^\d/.test(token))) || (kind === "list" && bullet && /[A-Z`*_"']/.test(next));
     if (!splits) continue;
     push(from + at);
     blockStart = from + at;

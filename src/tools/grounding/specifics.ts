@@ -9,16 +9,60 @@ export interface Specific {
 }
 
 /** Well-known names that are not claims about the environment (kinds, products, query languages). */
-const COMMON_TERMS = new Set(
-  [
-    "kubernetes", "statefulset", "statefulsets", "daemonset", "daemonsets", "replicaset", "replicasets", "configmap", "configmaps",
-    "cronjob", "cronjobs", "persistentvolume", "persistentvolumes", "persistentvolumeclaim", "persistentvolumeclaims", "storageclass",
-    "networkpolicy", "customresourcedefinition", "serviceaccount", "clusterrole", "clusterrolebinding", "rolebinding", "ingressclass",
-    "horizontalpodautoscaler", "poddisruptionbudget", "promql", "logql", "traceql", "gitops", "github", "gitlab", "pagerduty",
-    "opentelemetry", "javascript", "typescript", "coredns", "grafana", "prometheus", "alertmanager", "kubectl", "devops", "youtube",
-    "macos", "iptables", "nodejs", "postgresql", "mysql", "mongodb", "rabbitmq", "elasticsearch", "opensearch", "cloudflare",
-  ],
-);
+const COMMON_TERMS = new Set([
+  "kubernetes",
+  "statefulset",
+  "statefulsets",
+  "daemonset",
+  "daemonsets",
+  "replicaset",
+  "replicasets",
+  "configmap",
+  "configmaps",
+  "cronjob",
+  "cronjobs",
+  "persistentvolume",
+  "persistentvolumes",
+  "persistentvolumeclaim",
+  "persistentvolumeclaims",
+  "storageclass",
+  "networkpolicy",
+  "customresourcedefinition",
+  "serviceaccount",
+  "clusterrole",
+  "clusterrolebinding",
+  "rolebinding",
+  "ingressclass",
+  "horizontalpodautoscaler",
+  "poddisruptionbudget",
+  "promql",
+  "logql",
+  "traceql",
+  "gitops",
+  "github",
+  "gitlab",
+  "pagerduty",
+  "opentelemetry",
+  "javascript",
+  "typescript",
+  "coredns",
+  "grafana",
+  "prometheus",
+  "alertmanager",
+  "kubectl",
+  "devops",
+  "youtube",
+  "macos",
+  "iptables",
+  "nodejs",
+  "postgresql",
+  "mysql",
+  "mongodb",
+  "rabbitmq",
+  "elasticsearch",
+  "opensearch",
+  "cloudflare",
+]);
 
 export const NUMBER = /^[-+]?\d[\d,]*(?:\.\d+)?(?:%|[a-zA-Z]{1,3})?$/;
 const CAMEL = /[a-z][A-Z]|[A-Z]{2,}[a-z]/;
@@ -70,7 +114,10 @@ export function extractSpecifics(claim: string): Specific[] {
     rest = rest.replace(m[0], " ");
   }
   for (const raw of rest.split(/\s+/)) {
-    const token = raw.replace(/^[("'‘“[{<*]+/, "").replace(/[)"'’”\]}>*,;:!?]+$/, "").replace(/\.+$/, "");
+    const token = raw
+      .replace(/^[("'‘“[{<*]+/, "")
+      .replace(/[)"'’”\]}>*,;:!?]+$/, "")
+      .replace(/\.+$/, "");
     const kind = isSpecificToken(token);
     if (kind) add(kind, token);
   }

@@ -7,10 +7,24 @@ import { ARTIFACT, CODE_NOUNS, SYMPTOM_WORDS } from "./vocabulary.js";
  */
 /** Signals of a complex query. */
 export const COMPLEXITY_SIGNALS: Signal[] = [
-  { pattern: /\b(and also|as well as|multiple|several|across|end[- ]to[- ]end|root cause|rca|post-?mortem|intermittent(ly)?|sometimes|randomly|every (few|couple( of)?) (seconds|minutes|hours|days)|from time to time|on and off|occasionally|cascading|correlat\w+|migrat(e|ing|ion) (from|to|off|of|away|between|across)|migrat(e|ing) (our|the|all|\w+ (from|to))|design|architect\w*|trade-?offs?|pros and cons|pros ?\/ ?cons|strategy|what (broke|failed|happened|went wrong) first|chain of events|timeline|(different|many|\d+) (services|clusters|components|systems|apps|teams|regions|tenants)|(full|whole|entire) ([\w-]+ )?(cluster|region|site|datacenter|data center|dc)|dr|failover to|capacity plan\w*|multi-?(cluster|region|tenant|az)|high availability|\bha\b|disaster recovery|zero[- ]downtime|without (any )?downtime|why .* but .*)\b/i, weight: 1, label: "multi-part or design" },
-  { pattern: /\b(vs\.?|versus|difference between|differences between|compared? (to|with)|comparison)\b.*\b(for|which (one )?(should|to|is better|makes sense)|should (i|we)|when (each|to use|would)|in our|at (our )?scale|we have|our)\b|\bwhen to use which\b|\bshould (we|i) (use|run|go with|pick|choose|switch to)\b.*\bor\b|\bor should (we|i)\b/i, weight: 1, label: "comparison to choose between options" },
+  {
+    pattern:
+      /\b(and also|as well as|multiple|several|across|end[- ]to[- ]end|root cause|rca|post-?mortem|intermittent(ly)?|sometimes|randomly|every (few|couple( of)?) (seconds|minutes|hours|days)|from time to time|on and off|occasionally|cascading|correlat\w+|migrat(e|ing|ion) (from|to|off|of|away|between|across)|migrat(e|ing) (our|the|all|\w+ (from|to))|design|architect\w*|trade-?offs?|pros and cons|pros ?\/ ?cons|strategy|what (broke|failed|happened|went wrong) first|chain of events|timeline|(different|many|\d+) (services|clusters|components|systems|apps|teams|regions|tenants)|(full|whole|entire) ([\w-]+ )?(cluster|region|site|datacenter|data center|dc)|dr|failover to|capacity plan\w*|multi-?(cluster|region|tenant|az)|high availability|\bha\b|disaster recovery|zero[- ]downtime|without (any )?downtime|why .* but .*)\b/i,
+    weight: 1,
+    label: "multi-part or design",
+  },
+  {
+    pattern:
+      /\b(vs\.?|versus|difference between|differences between|compared? (to|with)|comparison)\b.*\b(for|which (one )?(should|to|is better|makes sense)|should (i|we)|when (each|to use|would)|in our|at (our )?scale|we have|our)\b|\bwhen to use which\b|\bshould (we|i) (use|run|go with|pick|choose|switch to)\b.*\bor\b|\bor should (we|i)\b/i,
+    weight: 1,
+    label: "comparison to choose between options",
+  },
   { pattern: /\b[\w-]+(?: [\w-]+){0,2}, [\w-]+(?: [\w-]+){0,3},? and [\w-]+/i, weight: 0.5, label: "a list of three or more things" },
-  { pattern: /\bupgrade\b.{0,30}\bfrom\b.{0,15}\bto\b|\brestore\b.{0,50}\b(into|to|on) (a |an )?(new|fresh|another|different|empty|second)\b/i, weight: 1, label: "version upgrade or restore into a new environment" },
+  {
+    pattern: /\bupgrade\b.{0,30}\bfrom\b.{0,15}\bto\b|\brestore\b.{0,50}\b(into|to|on) (a |an )?(new|fresh|another|different|empty|second)\b/i,
+    weight: 1,
+    label: "version upgrade or restore into a new environment",
+  },
   { pattern: /\b(which (one )?is the cause|cause and (which|what) (are|is) (the )?effects?|causes? (and|vs\.?) effects?|what caused what)\b/i, weight: 1, label: "cause and effect across systems" },
   { pattern: /\b(not sure|no idea|no clue) where to (even )?(start|look|begin)\b/i, weight: 1, label: "open-ended investigation" },
   { pattern: /->.*->|→.*→|\bfrom\b.{1,40}\bthrough\b.{1,40}\bto\b/, weight: 1, label: "describes a pipeline of components" },

@@ -32,4 +32,3 @@ export const SYMPTOM_PREDICATE =
 
 export const LANGUAGES =
   "(?:english|german|french|spanish|portuguese|italian|dutch|polish|russian|ukrainian|japanese|chinese|mandarin|korean|hindi|turkish|arabic|hebrew|swedish|norwegian|danish|finnish|czech|greek|romanian|hungarian|vietnamese|indonesian)";
-
