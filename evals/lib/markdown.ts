@@ -7,8 +7,9 @@ import type { RoutingOutcome, RoutingScores } from "../scorers/routing.js";
 export const pct = (x: number | null | undefined): string => (x === null || x === undefined ? "—" : `${(x * 100).toFixed(1)}%`);
 const num = (x: number | null | undefined, digits = 2): string => (x === null || x === undefined ? "—" : x.toFixed(digits));
 const ms = (x: number | null | undefined): string => (x === null || x === undefined ? "—" : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${Math.round(x)} ms`);
-const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
-const abbrev = (t: string) =>
+export const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+/** A query type shortened for a table column. */
+export const abbrev = (t: string) =>
   t
     .replace("troubleshooting", "trouble")
     .replace("lookup_runbook", "runbook")

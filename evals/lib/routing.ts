@@ -18,7 +18,7 @@ import { classifyQuery, type Classification, type ClassifyOptions } from "../../
 import { preferredModel } from "../../src/tools/router.js";
 import { readJsonl, RoutingItem } from "../datasets/schema.js";
 import { familyOf, scoreRouting, type RoutingOutcome, type RoutingScores } from "../scorers/routing.js";
-import { pct, type RunFacts } from "./markdown.js";
+import { abbrev, cell, pct, type RunFacts } from "./markdown.js";
 
 /** The two parts of the routing set and their files in `evals/datasets/`. */
 export const ROUTING_PARTS = { development: "routing.jsonl", heldout: "routing.heldout.jsonl" } as const;
@@ -126,16 +126,7 @@ export function routingHeadline(scores: RoutingScores): Record<string, number> {
   };
 }
 
-const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 const figure = (x: number, n: number) => (n === 0 ? "—" : pct(x));
-const abbrev = (t: string) =>
-  t
-    .replace("troubleshooting", "trouble")
-    .replace("lookup_runbook", "runbook")
-    .replace("code_generation", "code_gen")
-    .replace("code_review", "code_rev")
-    .replace("explanation", "explain")
-    .replace("debug_issue", "debug");
 
 function missLines(outcomes: readonly PartOutcome[]): string[] {
   const misses = outcomes.filter((o) => o.expected.queryType !== o.actual.queryType);
