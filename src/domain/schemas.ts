@@ -130,11 +130,30 @@ export const Generation = z.object({
 });
 export type Generation = z.infer<typeof Generation>;
 
+/** A document as a turn's summary names it: its number in the prompt, title and source. */
+export const DocumentRef = z.object({ index: z.number().int().min(1), title: z.string().optional(), source: z.string().optional() });
+export type DocumentRef = z.infer<typeof DocumentRef>;
+
+/** What answered the last turn of a thread and why (kept in the thread's state, e.g. for Studio). */
+export const TurnSummary = z.object({
+  model: z.string(),
+  queryType: QueryType,
+  complexity: Complexity,
+  /** Why this model: the routing rule that fired, and what was not installed. */
+  reason: z.string(),
+  /** The documents the prompt held. */
+  documents: z.array(DocumentRef),
+  /** True when the turn brought no documents and answered from the previous turn's. */
+  documentsCarried: z.boolean(),
+});
+export type TurnSummary = z.infer<typeof TurnSummary>;
+
 /** The codes of the notices a turn returns beside its answer. */
 export const NOTICE_CODES = [
   "MODEL_NOT_INSTALLED",
   "MODEL_FALLBACK",
   "DOCUMENTS_DROPPED",
+  "DOCUMENTS_CARRIED",
   "HISTORY_DROPPED",
   "CITATIONS_STRIPPED",
   "NO_CITATIONS",

@@ -62,14 +62,26 @@ export function createClassifyNode(getDeps: () => GenerationDeps) {
       "query classified",
     );
     emitStreamEvent(deps, config, { type: "classified", queryType: result.queryType, complexity: result.complexity, requiresCode: result.requiresCode });
+    // A follow-up that brings no documents answers from the ones the previous turn used, and says so.
+    const given = input.documents ?? [];
+    const carried = given.length === 0 && (state.lastDocuments ?? []).length > 0 ? (state.lastDocuments ?? []) : undefined;
+    const turnNotices: Notice[] = carried
+      ? [
+          {
+            code: "DOCUMENTS_CARRIED",
+            message: `no documents were given; answering from the ${carried.length} document(s) of the previous turn: ${carried.map((d, i) => `[${i + 1}]${d.title ? ` ${d.title}` : ""}`).join(", ")}`,
+          },
+        ]
+      : [];
     return {
       queryType: result.queryType,
       complexity: result.complexity,
       requiresCode: result.requiresCode,
-      documents: input.documents ?? [],
+      documents: carried ?? given,
+      documentsCarried: carried !== undefined,
       startedAt: deps.clock.now(),
-      warnings: new Overwrite<string[]>([]),
-      notices: new Overwrite<Notice[]>([]),
+      warnings: new Overwrite<string[]>(turnNotices.map((n) => n.message)),
+      notices: new Overwrite<Notice[]>(turnNotices),
       modelsTried: new Overwrite([]),
       usage: new Overwrite({ ...EMPTY_USAGE }),
     };

@@ -14,6 +14,7 @@ import {
   Preferences,
   QueryType,
   Selection,
+  TurnSummary,
   Usage,
 } from "../domain/index.js";
 
@@ -153,6 +154,12 @@ export const GenerationState = new StateSchema({
       reducer: addUsage,
     },
   ),
+  /** The documents the last answered turn's prompt held; a follow-up that brings none answers from them. */
+  lastDocuments: z.array(ContextDocument).optional(),
+  /** What answered the last turn and why (model, type, routing reason, documents); the thread's state shows it. */
+  lastTurn: TurnSummary.optional(),
+  /** True when this turn answers from `lastDocuments`, set by classify. */
+  documentsCarried: new UntrackedValue(z.boolean().default(false), { guard: false }),
   /** When the turn started (ms since epoch), set by classify. */
   startedAt: z.number().optional(),
 });

@@ -115,6 +115,15 @@ export function createValidateCitationsNode(getDeps: () => GenerationDeps) {
       grounding: grounding.summary,
       model: generation.model,
       invalidMarkers: [],
+      lastDocuments: documents,
+      lastTurn: {
+        model: generation.model,
+        queryType: state.queryType,
+        complexity: state.complexity ?? "simple",
+        reason: state.selection?.reason ?? "",
+        documents: documents.map((d, i) => ({ index: i + 1, ...(d.title !== undefined ? { title: d.title } : {}), ...(d.source !== undefined ? { source: d.source } : {}) })),
+        documentsCarried: state.documentsCarried ?? false,
+      },
       ...notices(turnNotices),
       usage: { ...EMPTY_USAGE, durationMs },
       // Plain message-likes: the reducer turns them into messages, and the "messages" stream

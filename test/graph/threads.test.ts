@@ -51,7 +51,7 @@ describe("multi-turn threads with MemorySaver", () => {
     ]);
   });
 
-  it("turn-scoped inputs of turn 1 (model, documents, queryType, maxLatencyMs, preferences) do not leak into turn 2", async () => {
+  it("turn-scoped inputs of turn 1 (model, queryType, maxLatencyMs, preferences) do not leak into turn 2; its documents carry over only as a said follow-up", async () => {
     const { graph, fake } = makeGraph({ checkpointer: new MemorySaver(), fakeOptions: { fallback: "An answer." } });
     const cfg = thread("t-leak");
     const out1 = await graph.invoke({ query: EXPLANATION_QUERY, documents: LOKI_DOCS, queryType: "code_generation", model: "llama3.2:3b", preferences: { verbose: true } }, cfg);
@@ -61,15 +61,15 @@ describe("multi-turn threads with MemorySaver", () => {
     const out2 = await graph.invoke({ query: EXPLANATION_QUERY }, cfg);
     // Routed afresh: the rules' type, the general model, its profile, no stop sequences.
     expect(out2).toMatchObject({ model: "llama3.1:8b", queryType: "explanation", requiresCode: false, citations: [] });
-    expect(out2.warnings).toEqual([]);
+    // Turn 2 brings no documents: it answers from turn 1's, and says so.
+    expect(out2.notices.map((n) => n.code)).toEqual(["DOCUMENTS_CARRIED", "NO_CITATIONS"]);
     const call = fake.calls[1];
     expect(call?.model).toBe("llama3.1:8b");
     expect(call?.request.profile.name).toBe("explanation");
     expect(call?.stop).toBeUndefined();
     expect(textOf(call?.messages[0])).not.toContain("Be thorough");
-    // No documents on turn 2: the no-documents note, and none of turn 1's documents.
-    expect(lastHuman(call)).toContain(NO_DOCUMENTS_NOTE);
-    expect(lastHuman(call)).not.toContain(LOKI_DOCS[0]?.content);
+    expect(lastHuman(call)).not.toContain(NO_DOCUMENTS_NOTE);
+    expect(lastHuman(call)).toContain(LOKI_DOCS[0]?.content);
 
     // A latency budget applies to its turn only.
     const out3 = await graph.invoke({ query: EXPLANATION_QUERY, maxLatencyMs: 500 }, cfg);
@@ -94,7 +94,9 @@ describe("multi-turn threads with MemorySaver", () => {
     expect(out1.usage).toMatchObject({ inputTokens: 100, outputTokens: 10, loadMs: 3000 });
 
     const out2 = await graph.invoke({ query: EXPLANATION_QUERY }, cfg);
-    expect(out2.warnings).toEqual([]);
+    // Only turn 2's own notices (it answers from turn 1's documents and cites none of them), none of turn 1's.
+    expect(out2.notices.map((n) => n.code)).toEqual(["DOCUMENTS_CARRIED", "NO_CITATIONS"]);
+    expect(out2.warnings.filter((w) => out1.warnings.includes(w))).toEqual([]);
     expect(out2.modelsTried).toEqual([{ model: "llama3.1:8b", outcome: "answered" }]);
     expect(out2.usage).toMatchObject({ inputTokens: 50, outputTokens: 5, loadMs: 0, evalMs: 7 });
   });

@@ -224,8 +224,9 @@ describe("generation graph over HTTP with ChatOllama", () => {
     // Old citation markers pointed at the first turn's documents; they are not replayed.
     expect(next.messages[historyAnswer]?.content).not.toContain("[1]");
     expect(lastUser(next).trimEnd().endsWith(follow)).toBe(true);
-    // The first turn's documents are not inherited by the second.
-    expect(lastUser(next)).not.toContain("<document ");
+    // The follow-up brings no documents: it answers from the first turn's, and says so.
+    expect(lastUser(next)).toContain("<document ");
+    expect(second.notices.map((n) => n.code)).toContain("DOCUMENTS_CARRIED");
     expect(second.answer).toBe("Set a memory request equal to the limit.");
     expect((await threadMessages(graph, "inc-42")).map((m) => m.getType())).toEqual(["human", "ai", "human", "ai"]);
   });
