@@ -21,7 +21,7 @@ import {
 import { COMMAND_USAGE, parseCommand, USAGE, type Command, type CommonOptions } from "./args.js";
 import type { CliIO } from "./io.js";
 import { packageVersion } from "./usage.js";
-import { loadDocumentSections, rankSections, type DocumentSection } from "./documents.js";
+import { loadDocumentSections, SectionIndex, type DocumentSection, type Ranked } from "./documents.js";
 import { exitCodeFor } from "./render.js";
 import { runTurn, type Output } from "./session.js";
 
@@ -106,25 +106,53 @@ async function loadDocs(paths: readonly string[]): Promise<DocumentSection[]> {
   return paths.length > 0 ? loadDocumentSections(paths) : [];
 }
 
+/** The questions asked so far on a thread, oldest first: the human messages of its checkpointed state. */
+async function threadQuestions(graph: GenerationGraph, threadId: string): Promise<string[]> {
+  const state = await graph.getState({ configurable: { thread_id: threadId } });
+  const messages = ((state.values as { messages?: unknown[] } | undefined)?.messages ?? []) as { type?: string; getType?: () => string; content?: unknown }[];
+  return messages.filter((m) => (typeof m.getType === "function" ? m.getType() : m.type) === "human" && typeof m.content === "string").map((m) => m.content as string);
+}
+
+/** The stderr note saying the thread's earlier questions took part in ranking, if they did. */
+function rankingNote(ranked: Ranked<unknown>): string {
+  const n = ranked.previous.length;
+  return n === 0 ? "" : `[ranked with the ${n === 1 ? "previous question" : `${n} previous questions`} of this thread]\n`;
+}
+
+function noMatchWarning(docs: readonly string[]): string {
+  return `warning: no section of ${docs.join(", ")} matches the query; answering without context\n`;
+}
+
 async function ask(cmd: Extract<Command, { name: "ask" }>, io: CliIO): Promise<number> {
   const runtime = loadRuntime(); // imported while the settings and documents are read
   const config = configFor(cmd.options, io.env);
   const sections = await loadDocs(cmd.docs);
   const rt = await runtime;
-  const input = rt.parseGenerationInput(
-    {
-      query: cmd.query,
-      documents: rankSections(cmd.query, sections, cmd.topK),
-      ...(cmd.model ? { model: cmd.model } : {}),
-      ...(cmd.type ? { queryType: cmd.type } : {}),
-    },
-    config.limits,
-  );
-  if (cmd.docs.length > 0 && (input.documents ?? []).length === 0) {
-    io.stderr.write(`warning: no section of ${cmd.docs.join(", ")} matches the query; answering without context\n`);
-  }
+  const index = new SectionIndex(sections);
+  const parse = (documents: DocumentSection[]) =>
+    rt.parseGenerationInput(
+      {
+        query: cmd.query,
+        documents,
+        ...(cmd.model ? { model: cmd.model } : {}),
+        ...(cmd.type ? { queryType: cmd.type } : {}),
+      },
+      config.limits,
+    );
+  let ranked = index.rank(cmd.query, cmd.topK);
+  let input = parse(ranked.sections);
   const engine = await chooseEngine(rt, config, cmd.options, io);
   const graph = await buildGraph(rt, engine.config, io);
+  if (cmd.thread && sections.length > 0) {
+    // A follow-up on a stored thread is ranked with the thread's earlier questions as well.
+    const previous = await threadQuestions(graph, cmd.thread);
+    if (previous.length > 0) {
+      ranked = index.rank(cmd.query, cmd.topK, previous);
+      input = parse(ranked.sections);
+    }
+  }
+  if (cmd.docs.length > 0 && (input.documents ?? []).length === 0) io.stderr.write(noMatchWarning(cmd.docs));
+  io.stderr.write(rankingNote(ranked));
   const out = announcing(io, cmd.options.json ? undefined : engine.notice);
   const result = await runTurn(graph, input, { threadId: cmd.thread ?? randomUUID(), signal: io.signal, stdout: out.stdout, stderr: out.stderr, render: !cmd.options.json });
   if (cmd.options.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -139,6 +167,9 @@ async function chat(cmd: Extract<Command, { name: "chat" }>, io: CliIO): Promise
   const engine = await chooseEngine(rt, config, cmd.options, io);
   const graph = await buildGraph(rt, engine.config, io);
   const threadId = cmd.thread ?? randomUUID();
+  const index = new SectionIndex(sections);
+  // The questions of this thread so far (a resumed --thread's stored ones first), for ranking follow-ups.
+  const asked = cmd.thread && sections.length > 0 ? await threadQuestions(graph, threadId) : [];
   const interactive = io.interactive ?? (io.stdin as { isTTY?: boolean }).isTTY === true;
   if (engine.notice) io.stderr.write(`${engine.notice}\n`);
   const quit = interactive ? "; empty line or Ctrl-D to quit" : "";
@@ -159,9 +190,13 @@ async function chat(cmd: Extract<Command, { name: "chat" }>, io: CliIO): Promise
         continue; // blank lines between piped questions
       }
       try {
-        const input = rt.parseGenerationInput({ query, documents: rankSections(query, sections, cmd.topK), ...(cmd.model ? { model: cmd.model } : {}) }, config.limits);
+        const ranked = index.rank(query, cmd.topK, asked);
+        const input = rt.parseGenerationInput({ query, documents: ranked.sections, ...(cmd.model ? { model: cmd.model } : {}) }, config.limits);
+        if (cmd.docs.length > 0 && ranked.sections.length === 0) io.stderr.write(noMatchWarning(cmd.docs));
+        io.stderr.write(rankingNote(ranked));
         prompt("bruno> ");
         await runTurn(graph, input, { threadId, signal: io.signal, stdout: io.stdout, stderr: io.stderr, render: true });
+        asked.push(query);
       } catch (error) {
         if (io.signal.aborted) throw error;
         io.stderr.write(`${errorLine(error, cmd.options.verbose)}\n`);
