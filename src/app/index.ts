@@ -17,7 +17,6 @@ export {
   toGenerationResult,
   type ContextDocument,
   type GenerationEvent,
-  type GenerateStreamEvent,
   type GenerationInput,
   type GenerationResult,
   type QueryType,

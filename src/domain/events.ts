@@ -43,6 +43,3 @@ export type GenerationEvent =
   | { type: "citations_checked"; repaired: number[]; stripped: number[]; newlyInvalid: number[] }
   /** The run-time grounding check of the final answer. */
   | { type: "grounding"; summary: GroundingSummary };
-
-/** Events the nodes write to the "custom" stream (the name the graph has always used). */
-export type GenerateStreamEvent = GenerationEvent;

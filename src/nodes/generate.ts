@@ -17,8 +17,6 @@ import { cacheable, responseCacheKey } from "../runtime/responseCache.js";
 import { modelCallTraceConfig } from "../telemetry/tracing.js";
 import { messageText, stripThinking, usageFromMessage } from "../tools/usage.js";
 
-export type { GenerateStreamEvent } from "../domain/events.js";
-
 async function messagesFor(state: GenerationStateType): Promise<BaseMessage[]> {
   const base = mapStoredMessagesToChatMessages(state.promptMessages ?? []);
   if ((state.repairRound ?? 0) === 0 || !state.generation) return base;
