@@ -27,6 +27,7 @@ export { createOllamaChatModelFactory } from "./providers/ollama/chatModel.js";
 export { staticModelServer, type ChatModelFactory, type ChatModelRequest, type InstalledModel, type ModelDetails, type ModelServer } from "./providers/ports.js";
 export * from "./providers/embedded/index.js";
 export { Resilience } from "./runtime/resilience.js";
+export { FAILURE_POLICY, failureKind, failureRule, handsOver, isRetryable, countsAgainstCircuit, type FailureKind, type FailureRule, type OnExhausted } from "./runtime/failurePolicy.js";
 export { InProcessThreadLock, type ThreadLock } from "./runtime/threadLock.js";
 export { parseGenerationInput } from "./nodes/classify.js";
 export { createTelemetryLogger as createLogger } from "./telemetry/logging.js";
