@@ -1,4 +1,5 @@
 /** Cancellation ends a turn promptly in every phase: waiting for a slot, streaming, and a retry's backoff sleep. */
+import { MemorySaver } from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
 import type { GenerationEvent } from "../../src/domain/events.js";
 import { isCancelledError } from "../../src/index.js";
@@ -49,5 +50,47 @@ describe("cancelling a turn", () => {
     expect(isCancelledError(error)).toBe(true);
     expect(performance.now() - abortedAt).toBeLessThan(100);
     expect(setup.fake.calls[0]?.outcome).toBe("aborted");
+  });
+
+  async function cancelWithin(run: (signal: AbortSignal) => Promise<unknown>, whenWaiting: () => boolean): Promise<{ error: unknown; ms: number }> {
+    const controller = new AbortController();
+    const pending = run(controller.signal);
+    const deadline = Date.now() + 3000;
+    while (!whenWaiting() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 30));
+    const abortedAt = performance.now();
+    controller.abort(new Error("interrupted"));
+    const error = await rejectionOf(pending);
+    return { error, ms: performance.now() - abortedAt };
+  }
+
+  it("while waiting for a free slot of the server (BRUNO_CONCURRENCY=1): CANCELLED within 100 ms, no request sent for it", async () => {
+    const setup = makeGraph({ env: { BRUNO_CONCURRENCY: "1" }, script: { [SRE]: [{ hang: true }, GROUNDED_1] } });
+    const first = new AbortController();
+    const busy = setup.graph.invoke({ query: TROUBLESHOOTING_QUERY, documents: LOKI_DOCS }, { signal: first.signal }).catch(() => undefined);
+    const { error, ms } = await cancelWithin(
+      (signal) => setup.graph.invoke({ query: TROUBLESHOOTING_QUERY, documents: LOKI_DOCS }, { signal }),
+      () => setup.fake.calls.length === 1,
+    );
+    expect(isCancelledError(error)).toBe(true);
+    expect(ms).toBeLessThan(100);
+    expect(setup.fake.calls).toHaveLength(1);
+    first.abort();
+    await busy;
+  });
+
+  it("while waiting for the thread's earlier turn: CANCELLED within 100 ms", async () => {
+    const setup = makeGraph({ checkpointer: new MemorySaver(), script: { [SRE]: [{ hang: true }, GROUNDED_1] } });
+    const first = new AbortController();
+    const cfg = { configurable: { thread_id: "busy-thread" } };
+    const busy = setup.graph.invoke({ query: TROUBLESHOOTING_QUERY, documents: LOKI_DOCS }, { ...cfg, signal: first.signal }).catch(() => undefined);
+    const { error, ms } = await cancelWithin(
+      (signal) => setup.graph.invoke({ query: TROUBLESHOOTING_QUERY, documents: LOKI_DOCS }, { ...cfg, signal }),
+      () => setup.fake.calls.length === 1,
+    );
+    expect(isCancelledError(error)).toBe(true);
+    expect(ms).toBeLessThan(100);
+    first.abort();
+    await busy;
   });
 });
