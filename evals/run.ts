@@ -20,7 +20,7 @@ import { runGroundingEval } from "./lib/grounding.js";
 import { baselinePath, compareToBaseline, comparisonMarkdown, readBaseline, writeBaseline, type Comparison } from "./lib/baseline.js";
 import { startScriptedOllama, type ItemScript, type ScriptedOllama } from "./lib/fake.js";
 import { runOnLangSmith, type LangSmithScorer, type SyncExample } from "./lib/langsmith.js";
-import { adversarialMarkdown, generationMarkdown, pct, type RunFacts } from "./lib/markdown.js";
+import { adversarialMarkdown, generationMarkdown, pct, type RunFacts, type RunReport } from "./lib/markdown.js";
 import { runPool } from "./lib/pool.js";
 import { runRoutingEval } from "./lib/routing.js";
 import { Progress } from "./lib/progress.js";
@@ -505,14 +505,7 @@ async function runThroughLangSmith(
 // Reports
 // ---------------------------------------------------------------------------------------------
 
-interface ReportInput {
-  mode: string;
-  markdown: string;
-  headline: Record<string, number>;
-  summary: unknown;
-  facts: RunFacts;
-  records: unknown[];
-  interrupted: boolean;
+interface ReportInput extends RunReport {
   machinery?: Machinery | undefined;
 }
 

@@ -31,6 +31,17 @@ export interface RunFacts {
   notes?: string[];
 }
 
+/** What a dataset's run hands to the runner, which writes it and compares it with the baseline. */
+export interface RunReport {
+  mode: string;
+  markdown: string;
+  headline: Record<string, number>;
+  summary: unknown;
+  facts: RunFacts;
+  records: unknown[];
+  interrupted: boolean;
+}
+
 /** The banner that says plainly what a scripted run measures. */
 export const SCRIPTED_BANNER =
   "> **Scripted answers: checks the machinery, not the model.** The Ollama-protocol test server replayed each item's reference or scripted answer in place of a model. These scores measure the graph, the run-time grounding check and the scorers, not answer quality.";

@@ -18,7 +18,7 @@ import { classifyQuery, type Classification, type ClassifyOptions } from "../../
 import { preferredModel } from "../../src/tools/router.js";
 import { readJsonl, RoutingItem } from "../datasets/schema.js";
 import { familyOf, scoreRouting, type RoutingOutcome, type RoutingScores } from "../scorers/routing.js";
-import { abbrev, cell, pct, type RunFacts } from "./markdown.js";
+import { abbrev, cell, pct, type RunFacts, type RunReport } from "./markdown.js";
 
 /** The two parts of the routing set and their files in `evals/datasets/`. */
 export const ROUTING_PARTS = { development: "routing.jsonl", heldout: "routing.heldout.jsonl" } as const;
@@ -204,15 +204,7 @@ export function routingPartsMarkdown(run: RoutingRun, facts: RunFacts): string {
 }
 
 /** The report the runner writes and compares with the baseline (the runner's `finishReport` input). */
-export interface RoutingReport {
-  mode: string;
-  markdown: string;
-  headline: Record<string, number>;
-  summary: unknown;
-  facts: RunFacts;
-  records: unknown[];
-  interrupted: boolean;
-}
+export type RoutingReport = RunReport;
 
 export interface RoutingGates {
   /** Development query-type or model accuracy below this fails the run. */
