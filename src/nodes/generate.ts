@@ -176,11 +176,12 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
     } catch (raw) {
       const error = isBrunoError(raw) ? raw : toBrunoError(raw, { model, host });
       log.warn({ event: "generation_failed", code: error.code, err: error.message }, "generation failed");
-      if (!handsOver(error)) throw error;
-      if (repairRound > 0 && state.generation) {
+      // The repair round is optional: whatever stopped it, the first answer stands (unless the caller cancelled).
+      if (repairRound > 0 && state.generation && error.code !== "CANCELLED") {
         emit({ type: "repair_failed", code: error.code });
         return notice("REPAIR_FAILED", `the citation repair round failed (${error.code}); kept the first answer`);
       }
+      if (!handsOver(error)) throw error;
       const next = nextModel(state);
       if (streamedText && next !== undefined) emit({ type: "answer_restart", model, next, reason: "fallback" });
       // A circuit that opened during this model's own retries: report the server's failure.

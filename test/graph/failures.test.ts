@@ -270,6 +270,16 @@ describe("citation repair: one corrective round for out-of-range markers", () =>
     expect(out.warnings).toEqual(expect.arrayContaining([expect.stringContaining("citation repair round failed (SERVER_ERROR)"), expect.stringContaining("removed citation [4]")]));
   });
 
+  it.each<[string, FakeStep]>([
+    ["the server is saturated (503)", { error: responseError(503, "server busy, please try again") }],
+    ["the server went away", { error: Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } }) }],
+  ])("a repair call that fails because %s still keeps the first answer: the repair is optional", async (_name, step) => {
+    const { graph } = makeGraph({ script: { "sre-agent:v1.0": ["Raise the limit [2]. See [4].", step] } });
+    const out = await graph.invoke({ query: TROUBLESHOOTING_QUERY, documents: LOKI_DOCS });
+    expect(out.answer).toBe("Raise the limit [2]. See.");
+    expect(out.notices.map((n) => n.code)).toContain("REPAIR_FAILED");
+  });
+
   it("an answer citing nothing while documents were given → a warning, and no repair call", async () => {
     const { graph, fake } = makeGraph({ script: { "sre-agent:v1.0": "Restart the pods." } });
     const out = await graph.invoke({ query: TROUBLESHOOTING_QUERY, documents: LOKI_DOCS });
