@@ -9,6 +9,7 @@
  * the graph, the providers, telemetry and checkpointers.
  */
 
+import { lazy } from "../runtime/lazy.js";
 export { BrunoError, ConfigError, DocumentsError, InvalidInputError, ModelFileError, ModelNotFoundError, isBrunoError, isModelFileError, type BrunoErrorCode } from "../domain/errors.js";
 export {
   GROUNDING_NOTICE_CODES,
@@ -51,23 +52,16 @@ async function importRuntime() {
 /** What `ask` and `chat` run on: the graph, the providers, telemetry, checkpointers. */
 export type CliRuntime = Awaited<ReturnType<typeof importRuntime>>;
 
-let runtime: Promise<CliRuntime> | undefined;
+const runtime = lazy(importRuntime);
 
 /** Imports the runtime once per process (a few hundred milliseconds: LangChain, LangGraph, the Ollama client). */
 export function loadRuntime(): Promise<CliRuntime> {
-  if (!runtime) {
-    const load = importRuntime();
-    load.catch(() => {
-      if (runtime === load) runtime = undefined;
-    });
-    runtime = load;
-  }
-  return runtime;
+  return runtime.get();
 }
 
 /** The runtime if `loadRuntime()` was called and succeeded; undefined otherwise (nothing is imported). */
 async function loadedRuntime(): Promise<CliRuntime | undefined> {
-  return runtime?.catch(() => undefined);
+  return runtime.started()?.catch(() => undefined);
 }
 
 /** Frees what the runtime holds that keeps a process alive (loaded GGUF models); a no-op when it was never loaded. */

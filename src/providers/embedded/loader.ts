@@ -4,10 +4,9 @@
  * them) goes without, and nothing imports it until the embedded engine is used.
  */
 import { ConfigError } from "../../domain/errors.js";
+import { lazy } from "../../runtime/lazy.js";
 
 type NodeLlamaCpp = typeof import("node-llama-cpp");
-
-let moduleLoad: Promise<NodeLlamaCpp> | undefined;
 
 /** The command that installs the embedded engine (the version the package is tested with). */
 export const EMBEDDED_ENGINE_INSTALL = "npm install node-llama-cpp@3.21.1";
@@ -42,18 +41,13 @@ export async function importEmbeddedEngine(specifier = "node-llama-cpp"): Promis
   }
 }
 
+const embeddedEngineModule = lazy(() => importEmbeddedEngine());
+
 /**
  * node-llama-cpp, imported on first use: its import alone takes about half a second, and Ollama
  * users never need it (nor need it installed). Rejects with `EmbeddedEngineMissingError` when it
  * is not installed.
  */
 export function nodeLlamaCpp(): Promise<NodeLlamaCpp> {
-  if (!moduleLoad) {
-    const load = importEmbeddedEngine();
-    load.catch(() => {
-      if (moduleLoad === load) moduleLoad = undefined;
-    });
-    moduleLoad = load;
-  }
-  return moduleLoad;
+  return embeddedEngineModule.get();
 }
