@@ -39,11 +39,13 @@ function configFor(options: CommonOptions, env: CliIO["env"]): BrunoConfig {
   return loadConfig({ ...(env ? { env } : {}), overrides, defaults: { logLevel: "error" } });
 }
 
-async function buildGraph(rt: CliRuntime, config: BrunoConfig, io: CliIO): Promise<GenerationGraph> {
+type Checkpointer = Awaited<ReturnType<CliRuntime["openCheckpointer"]>>;
+
+async function buildGraph(rt: CliRuntime, config: BrunoConfig, checkpointer: Checkpointer, io: CliIO): Promise<GenerationGraph> {
   // Logs go to stderr (stdout is the answer): pretty on a terminal, JSON lines otherwise.
   const pretty = io.stderrIsTTY === true;
   const logger = rt.createCliLogger({ level: config.logLevel, pretty, colorize: pretty && process.stderr.hasColors?.() === true });
-  return rt.createGenerationGraph({ config, logger, checkpointer: await rt.openCheckpointer(config) });
+  return rt.createGenerationGraph({ config, logger, checkpointer });
 }
 
 interface Engine {
@@ -141,8 +143,10 @@ async function ask(cmd: Extract<Command, { name: "ask" }>, io: CliIO): Promise<n
     );
   let ranked = index.rank(cmd.query, cmd.topK);
   let input = parse(ranked.sections);
+  // The database is checked before the engine is chosen: a bad --db fails at once, before any probe or download.
+  const checkpointer = await rt.openCheckpointer(config);
   const engine = await chooseEngine(rt, config, cmd.options, io);
-  const graph = await buildGraph(rt, engine.config, io);
+  const graph = await buildGraph(rt, engine.config, checkpointer, io);
   if (cmd.thread && sections.length > 0) {
     // A follow-up on a stored thread is ranked with the thread's earlier questions as well.
     const previous = await threadQuestions(graph, cmd.thread);
@@ -164,8 +168,9 @@ async function chat(cmd: Extract<Command, { name: "chat" }>, io: CliIO): Promise
   const config = configFor(cmd.options, io.env);
   const sections = await loadDocs(cmd.docs);
   const rt = await runtime;
+  const checkpointer = await rt.openCheckpointer(config);
   const engine = await chooseEngine(rt, config, cmd.options, io);
-  const graph = await buildGraph(rt, engine.config, io);
+  const graph = await buildGraph(rt, engine.config, checkpointer, io);
   const threadId = cmd.thread ?? randomUUID();
   const index = new SectionIndex(sections);
   // The questions of this thread so far (a resumed --thread's stored ones first), for ranking follow-ups.

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bruno, type CliResult } from "../support/cliHarness.js";
+import { closedPort } from "../support/net.js";
 import { spawnBruno } from "../support/spawn.js";
 import { closeServersAfterEach, startServer } from "./helpers.js";
 
@@ -72,6 +73,16 @@ beforeAll(async () => {
 });
 
 describe("16. an unusable --db", () => {
+  it("is reported before the engine is chosen: with no Ollama answering, the one line is about the database, not a model download", async () => {
+    const path = join(dir, "garbage-first.sqlite");
+    writeFileSync(path, "not a database at all");
+    // No --host: the `auto` engine probes the default address, finds nothing, and would turn to the
+    // embedded engine's model download (pointed at a closed port here).
+    const closed = `http://127.0.0.1:${await closedPort()}/`;
+    const run = await bruno(["ask", "Loki pods are crashing", "--db", path], { env: { HF_ENDPOINT: closed, BRUNO_MODEL_CACHE: join(dir, "models") } });
+    expectOneConfigLine(run, path, /not a SQLite database/);
+  });
+
   it("a path under /proc (where Node 20's recursive mkdir never returns) is a one-line CONFIG_INVALID, promptly", async () => {
     const server = await startServer();
     const child = spawnBruno(["ask", "x", "--provider", "ollama", "--host", server.url, "--db", "/proc/bruno/t.sqlite"], { timeoutMs: 20_000 });
