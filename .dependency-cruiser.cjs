@@ -2,7 +2,7 @@
  * Dependency rules for src/, checked by `npm run lint:deps` (dependency-cruiser) in CI.
  *
  * Layers, lowest first; a module may import only from its own layer or a lower one:
- *   domain → config → tools → runtime → providers → telemetry → prompts → nodes → graph → app → src/index.ts → cli
+ *   domain → config → tools → runtime → providers → persistence → telemetry → prompts → nodes → graph → app → src/index.ts → cli
  * Besides the layer order:
  *   - src/domain imports nothing of ours and no package but zod;
  *   - src/telemetry never imports nodes, graph or app;
@@ -14,7 +14,7 @@
  */
 
 /** The layers in order, lowest first. "index" is the single file src/index.ts. */
-const LAYERS = ["domain", "config", "tools", "runtime", "providers", "telemetry", "prompts", "nodes", "graph", "app", "index", "cli"];
+const LAYERS = ["domain", "config", "tools", "runtime", "providers", "persistence", "telemetry", "prompts", "nodes", "graph", "app", "index", "cli"];
 
 /** Path pattern of one layer. */
 const layerPath = (layer) => (layer === "index" ? "^src/index\\.ts$" : `^src/${layer}/`);

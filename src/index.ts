@@ -6,7 +6,7 @@ export * from "./domain/index.js";
 export * from "./graph/index.js";
 export { buildGenerationGraph, createGenerationGraph, type GenerationGraph } from "./app/createGraph.js";
 export { graphDeps, type GenerationDeps, type GenerationGraphOptions } from "./app/deps.js";
-export { openCheckpointer } from "./app/checkpointer.js";
+export { openCheckpointer, openDatabase, isPostgresUrl, type Database, type DatabaseKind } from "./persistence/database.js";
 export { createTelemetryApp } from "./app/http.js";
 export {
   loadConfig,

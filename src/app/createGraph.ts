@@ -21,16 +21,19 @@ export function buildGenerationGraph(options: GenerationGraphOptions = {}) {
  */
 export function createGenerationGraph(options: GenerationGraphOptions = {}) {
   const deps = lazyDeps(options);
+  const checkpointer = options.database?.saver ?? options.checkpointer;
+  const threadLock = options.database?.lock ?? options.threadLock;
   const compiled = generationGraphBuilder(deps).compile({
-    ...(options.checkpointer ? { checkpointer: options.checkpointer } : {}),
+    ...(checkpointer ? { checkpointer } : {}),
     name: GRAPH_NAME,
     description: "Answers an SRE question from ranked runbook excerpts with a local Ollama model, citing them as [N].",
   });
   compiled.name = GRAPH_NAME;
   registerGraphDeps(compiled, deps);
   guardRuns(compiled, {
-    lock: options.checkpointer ? (options.threadLock ?? new InProcessThreadLock()) : undefined,
+    lock: checkpointer ? (threadLock ?? new InProcessThreadLock()) : undefined,
     waitMs: () => deps().config.timeouts.threadWaitMs,
+    strategy: () => deps().config.threads.strategy,
     telemetry: telemetryTarget(deps),
     name: GRAPH_NAME,
   });

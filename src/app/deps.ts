@@ -10,6 +10,7 @@ import { type ModelServer } from "../providers/ports.js";
 import { createEmbeddedProvider } from "../providers/embedded/provider.js";
 import { Resilience } from "../runtime/resilience.js";
 import type { ThreadLock } from "../runtime/threadLock.js";
+import type { Database } from "../persistence/database.js";
 import { TokenEstimator } from "../tools/tokens.js";
 import { BoundedMemoryCache, type ResponseCache } from "../runtime/responseCache.js";
 import { createTelemetry, type Telemetry } from "../telemetry/index.js";
@@ -41,10 +42,16 @@ export interface GenerationGraphOptions {
    * serves). Created from settings (`LOG_LEVEL`) with a registry of its own when omitted.
    */
   telemetry?: Telemetry;
-  /** Serializes turns per thread when a checkpointer is set; in-process by default. */
+  /** Serializes turns per thread when a checkpointer is set; in-process by default (the database's own lock with `database`). */
   threadLock?: ThreadLock;
   /** Persists threads; none by default (hosts such as the LangGraph server bring their own). */
   checkpointer?: BaseCheckpointSaver | false;
+  /**
+   * The conversation database from `openDatabase` (memory, SQLite or PostgreSQL): its checkpointer
+   * and its thread lock, shared with every process that opens the same database. Wins over
+   * `checkpointer` and `threadLock`.
+   */
+  database?: Database;
 }
 
 /** Resolves dependencies lazily and once, so importing the graph connects to nothing. */

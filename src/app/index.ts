@@ -34,7 +34,7 @@ async function importRuntime() {
     import("../telemetry/index.js"),
     import("../providers/embedded/provider.js"),
     import("../providers/embedded/engine.js"),
-    import("./checkpointer.js"),
+    import("../persistence/database.js"),
   ]);
   return {
     createGenerationGraph: graph.createGenerationGraph,
@@ -44,8 +44,8 @@ async function importRuntime() {
     resolveProvider: embedded.resolveProvider,
     prepareEmbeddedModel: embedded.prepareEmbeddedModel,
     disposeEmbeddedEngines: engines.disposeEmbeddedEngines,
-    /** In memory, or the SQLite file of `--db` / `BRUNO_DB` (its driver is loaded only then). */
-    openCheckpointer: checkpointer.openCheckpointer,
+    /** In memory, a SQLite file or PostgreSQL, as `--db` / `BRUNO_DB` says (drivers are loaded only then). */
+    openDatabase: checkpointer.openDatabase,
   };
 }
 

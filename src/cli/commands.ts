@@ -39,13 +39,13 @@ function configFor(options: CommonOptions, env: CliIO["env"]): BrunoConfig {
   return loadConfig({ ...(env ? { env } : {}), overrides, defaults: { logLevel: "error" } });
 }
 
-type Checkpointer = Awaited<ReturnType<CliRuntime["openCheckpointer"]>>;
+type Database = Awaited<ReturnType<CliRuntime["openDatabase"]>>;
 
-async function buildGraph(rt: CliRuntime, config: BrunoConfig, checkpointer: Checkpointer, io: CliIO): Promise<GenerationGraph> {
+async function buildGraph(rt: CliRuntime, config: BrunoConfig, database: Database, io: CliIO): Promise<GenerationGraph> {
   // Logs go to stderr (stdout is the answer): pretty on a terminal, JSON lines otherwise.
   const pretty = io.stderrIsTTY === true;
   const logger = rt.createCliLogger({ level: config.logLevel, pretty, colorize: pretty && process.stderr.hasColors?.() === true });
-  return rt.createGenerationGraph({ config, logger, checkpointer });
+  return rt.createGenerationGraph({ config, logger, database });
 }
 
 interface Engine {
@@ -144,23 +144,27 @@ async function ask(cmd: Extract<Command, { name: "ask" }>, io: CliIO): Promise<n
   let ranked = index.rank(cmd.query, cmd.topK);
   let input = parse(ranked.sections);
   // The database is checked before the engine is chosen: a bad --db fails at once, before any probe or download.
-  const checkpointer = await rt.openCheckpointer(config);
-  const engine = await chooseEngine(rt, config, cmd.options, io);
-  const graph = await buildGraph(rt, engine.config, checkpointer, io);
-  if (cmd.thread && sections.length > 0) {
-    // A follow-up on a stored thread is ranked with the thread's earlier questions as well.
-    const previous = await threadQuestions(graph, cmd.thread);
-    if (previous.length > 0) {
-      ranked = index.rank(cmd.query, cmd.topK, previous);
-      input = parse(ranked.sections);
+  const database = await rt.openDatabase(config);
+  try {
+    const engine = await chooseEngine(rt, config, cmd.options, io);
+    const graph = await buildGraph(rt, engine.config, database, io);
+    if (cmd.thread && sections.length > 0) {
+      // A follow-up on a stored thread is ranked with the thread's earlier questions as well.
+      const previous = await threadQuestions(graph, cmd.thread);
+      if (previous.length > 0) {
+        ranked = index.rank(cmd.query, cmd.topK, previous);
+        input = parse(ranked.sections);
+      }
     }
+    if (cmd.docs.length > 0 && (input.documents ?? []).length === 0) io.stderr.write(noMatchWarning(cmd.docs));
+    io.stderr.write(rankingNote(ranked));
+    const out = announcing(io, cmd.options.json ? undefined : engine.notice);
+    const result = await runTurn(graph, input, { threadId: cmd.thread ?? randomUUID(), signal: io.signal, stdout: out.stdout, stderr: out.stderr, render: !cmd.options.json });
+    if (cmd.options.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  } finally {
+    await database.close();
   }
-  if (cmd.docs.length > 0 && (input.documents ?? []).length === 0) io.stderr.write(noMatchWarning(cmd.docs));
-  io.stderr.write(rankingNote(ranked));
-  const out = announcing(io, cmd.options.json ? undefined : engine.notice);
-  const result = await runTurn(graph, input, { threadId: cmd.thread ?? randomUUID(), signal: io.signal, stdout: out.stdout, stderr: out.stderr, render: !cmd.options.json });
-  if (cmd.options.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  return 0;
 }
 
 async function chat(cmd: Extract<Command, { name: "chat" }>, io: CliIO): Promise<number> {
@@ -168,9 +172,17 @@ async function chat(cmd: Extract<Command, { name: "chat" }>, io: CliIO): Promise
   const config = configFor(cmd.options, io.env);
   const sections = await loadDocs(cmd.docs);
   const rt = await runtime;
-  const checkpointer = await rt.openCheckpointer(config);
+  const database = await rt.openDatabase(config);
+  try {
+    return await chatWith(rt, cmd, io, config, database, sections);
+  } finally {
+    await database.close();
+  }
+}
+
+async function chatWith(rt: CliRuntime, cmd: Extract<Command, { name: "chat" }>, io: CliIO, config: BrunoConfig, database: Database, sections: Awaited<ReturnType<typeof loadDocs>>): Promise<number> {
   const engine = await chooseEngine(rt, config, cmd.options, io);
-  const graph = await buildGraph(rt, engine.config, checkpointer, io);
+  const graph = await buildGraph(rt, engine.config, database, io);
   const threadId = cmd.thread ?? randomUUID();
   const index = new SectionIndex(sections);
   // The questions of this thread so far (a resumed --thread's stored ones first), for ranking follow-ups.
@@ -178,7 +190,7 @@ async function chat(cmd: Extract<Command, { name: "chat" }>, io: CliIO): Promise
   const interactive = io.interactive ?? (io.stdin as { isTTY?: boolean }).isTTY === true;
   if (engine.notice) io.stderr.write(`${engine.notice}\n`);
   const quit = interactive ? "; empty line or Ctrl-D to quit" : "";
-  io.stderr.write(`bruno chat — thread ${threadId}${config.dbPath ? ` in ${config.dbPath}` : ""}; ${sections.length} document sections${quit}\n`);
+  io.stderr.write(`bruno chat — thread ${threadId}${config.dbPath ? ` in ${database.location}` : ""}; ${sections.length} document sections${quit}\n`);
   const prompt = (text: string) => {
     if (interactive) io.stdout.write(text);
   };

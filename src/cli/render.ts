@@ -11,6 +11,7 @@ export function exitCodeFor(code: BrunoErrorCode | "UNKNOWN"): number {
     case "SERVER_ERROR":
     case "SERVER_BUSY":
     case "CIRCUIT_OPEN":
+    case "DB_UNAVAILABLE":
       return 3;
     case "MODEL_NOT_FOUND":
     case "NO_MODEL_AVAILABLE":

@@ -9,6 +9,10 @@ export type Provider = (typeof PROVIDERS)[number];
 /** pino levels. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
+/** What a turn does when its thread is answering another turn: wait its turn (up to `BRUNO_THREAD_WAIT_MS`), or fail with THREAD_BUSY at once. */
+export const THREAD_STRATEGIES = ["enqueue", "reject"] as const;
+export type ThreadStrategy = (typeof THREAD_STRATEGIES)[number];
+
 /** When answers of identical calls are reused. */
 export const CACHE_MODES = ["off", "auto", "always"] as const;
 
@@ -79,7 +83,38 @@ export const SETTINGS = [
       "(a reverse proxy), and the password is never printed; a proxy's path prefix is kept, an API path (`/api`, `/v1`) is refused",
     flag: "--host",
   }),
-  setting({ env: "BRUNO_DB", path: "dbPath", schema: text, unset: "in memory", doc: "SQLite file for conversation threads", flag: "--db" }),
+  setting({
+    env: "OLLAMA_HOSTS",
+    path: "ollamaHosts",
+    schema: text,
+    unset: "`OLLAMA_HOST` alone",
+    doc:
+      "several Ollama servers, comma-separated (each in `OLLAMA_HOST`'s form); a model is sent only to the servers that have it, " +
+      "the least busy first, and to another one when a server fails; wins over `OLLAMA_HOST`",
+  }),
+  setting({
+    env: "BRUNO_DB",
+    path: "dbPath",
+    schema: text,
+    unset: "in memory",
+    doc: "where conversation threads are kept: a SQLite file, or a PostgreSQL URL (`postgres://user:password@host:5432/db`; the password is never printed)",
+    flag: "--db",
+  }),
+  setting({ env: "BRUNO_DB_POOL_SIZE", path: "db.poolSize", schema: positiveInt, default: 10, doc: "PostgreSQL connections per process (each turn in flight holds one for its thread lock)" }),
+  setting({
+    env: "BRUNO_THREAD_STRATEGY",
+    path: "threads.strategy",
+    schema: oneOf(THREAD_STRATEGIES),
+    default: "enqueue",
+    doc: "a turn sent while its thread answers another: `enqueue` waits (up to `BRUNO_THREAD_WAIT_MS`), `reject` fails with `THREAD_BUSY` at once",
+  }),
+  setting({
+    env: "BRUNO_THREAD_LEASE_MS",
+    path: "threads.leaseMs",
+    schema: positiveInt,
+    default: 30_000,
+    doc: "how long a SQLite thread lock outlives a process that died mid-turn (it is renewed while the turn runs)",
+  }),
   setting({ env: "BRUNO_CATALOG", path: "catalogPath", schema: text, unset: "built in", doc: "JSON file overriding the model catalog" }),
   setting({
     env: "BRUNO_LOG_LEVEL",
@@ -197,6 +232,25 @@ export const SETTINGS = [
     unset: "`https://huggingface.co/`",
     doc: "Hugging Face endpoint (or mirror) for `hf:` model URIs",
   }),
+
+  setting({ env: "BRUNO_SERVE_PORT", path: "serve.port", schema: count, default: 8080, doc: "port of `bruno serve` (0 picks a free one); `bruno serve --port` sets it" }),
+  setting({
+    env: "BRUNO_SERVE_HOST",
+    path: "serve.host",
+    schema: text,
+    default: "127.0.0.1",
+    doc: "address `bruno serve` listens on (`0.0.0.0` for every interface); `bruno serve --host` sets it",
+  }),
+  setting({
+    env: "BRUNO_API_TOKEN",
+    path: "serve.apiToken",
+    schema: text,
+    unset: "no authentication",
+    doc: "bearer token `bruno serve` requires on `/v1/*` (compared in constant time; never printed)",
+  }),
+  setting({ env: "BRUNO_SERVE_MAX_TURNS", path: "serve.maxTurns", schema: positiveInt, default: 64, doc: "turns one `bruno serve` process runs or holds at once; beyond it 503 with `Retry-After`" }),
+  setting({ env: "BRUNO_SERVE_BODY_LIMIT", path: "serve.bodyLimitBytes", schema: positiveInt, default: 8_388_608, doc: "largest request body `bruno serve` accepts, in bytes" }),
+  setting({ env: "BRUNO_SERVE_GRACE_MS", path: "serve.graceMs", schema: count, default: 30_000, doc: "on SIGTERM, how long in-flight turns may finish before they are cancelled" }),
 
   setting({ env: "BRUNO_TAGS_TTL_MS", path: "tagsTtlMs", schema: count, default: 30_000, doc: "how long the installed-model list (`/api/tags`) is reused" }),
   setting({ env: "BRUNO_KEEP_ALIVE", path: "keepAlive", schema: text, default: "10m", doc: "Ollama `keep_alive` sent with every request, e.g. `10m`, `-1`, `0`" }),

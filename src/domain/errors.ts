@@ -23,6 +23,7 @@ export const BRUNO_ERROR_CODES = [
   "ALL_MODELS_FAILED",
   "MODEL_FILE_INVALID",
   "GENERATION_FAILED",
+  "DB_UNAVAILABLE",
 ] as const;
 export type BrunoErrorCode = (typeof BRUNO_ERROR_CODES)[number];
 
@@ -192,6 +193,24 @@ export class ModelFileError extends BrunoError {
   }
 }
 
+/** What failed about the conversation database. */
+export type DatabaseFault = "unreachable" | "connection-lost" | "schema" | "lock-lost" | "query";
+
+/**
+ * The conversation database (`--db` / `BRUNO_DB`) cannot be used right now: it does not answer,
+ * the connection dropped mid-turn, or the thread's lock was lost. The turn was not saved (not
+ * even in part); the next turn works once the database is back. The message never carries a
+ * password.
+ */
+export class DatabaseError extends BrunoError {
+  override name = "DatabaseError";
+  readonly problem: DatabaseFault;
+  constructor(problem: DatabaseFault, message: string, options: BrunoErrorOptions = {}) {
+    super("DB_UNAVAILABLE", message, { ...options, details: { problem, ...options.details } });
+    this.problem = problem;
+  }
+}
+
 /** One model's failed attempt, as recorded in `modelsTried`. */
 export interface ModelFailure {
   model: string;
@@ -243,4 +262,8 @@ export function isServerError(error: unknown): error is ServerError {
 
 export function isModelFileError(error: unknown): error is ModelFileError {
   return error instanceof ModelFileError;
+}
+
+export function isDatabaseError(error: unknown): error is DatabaseError {
+  return error instanceof DatabaseError;
 }

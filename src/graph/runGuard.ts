@@ -1,7 +1,8 @@
 import { IterableReadableStream } from "@langchain/core/utils/stream";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { CancelledError, fieldPath, InvalidInputError, isBrunoError, isCancelledError } from "../domain/errors.js";
+import { CancelledError, DatabaseError, fieldPath, InvalidInputError, isBrunoError, isCancelledError, isDatabaseError } from "../domain/errors.js";
+import { THREAD_STRATEGIES, type ThreadStrategy } from "../config/settings.js";
 import type { ThreadLock } from "../runtime/threadLock.js";
 import type { TelemetryTarget } from "../telemetry/instrument.js";
 import { RUN_ID_KEY } from "../telemetry/runs.js";
@@ -31,7 +32,9 @@ const SCHEMA_VALIDATION = /^Validation failed for field "([^"]+)": ([\s\S]*)$/;
  * Errors a caller can act on, typed: an abort by the caller as `CancelledError`, and LangGraph's
  * own input-schema rejection (a wrong type for a field) as `InvalidInputError` naming the field.
  */
-function typedRunError(error: unknown, signal: AbortSignal | undefined): unknown {
+function typedRunError(error: unknown, signal: AbortSignal | undefined, lost?: AbortSignal): unknown {
+  if (lost?.aborted && !signal?.aborted)
+    return isDatabaseError(lost.reason) ? lost.reason : new DatabaseError("lock-lost", "the thread's lock was lost mid-turn; the turn was not saved", { cause: lost.reason });
   if (signal?.aborted && !isCancelledError(error)) return new CancelledError(undefined, { cause: error });
   const match = error instanceof Error && !isBrunoError(error) ? SCHEMA_VALIDATION.exec(error.message) : null;
   if (match) {
@@ -74,11 +77,19 @@ export function withDefaultDurability<O extends StreamOptions>(options: O | unde
  */
 export function guardRuns<G extends Streamable>(graph: G, options: GuardOptions): G {
   const original = graph.stream.bind(graph) as (input: unknown, options?: StreamOptions) => Promise<AsyncIterable<unknown>>;
-  const guarded = async (input: unknown, runOptions?: StreamOptions) => {
+  const guarded = async (input: unknown, givenOptions?: StreamOptions) => {
+    let runOptions = givenOptions;
     const signal = runOptions?.signal;
     const rawThreadId = runOptions?.configurable?.thread_id;
     const threadId = typeof rawThreadId === "string" || typeof rawThreadId === "number" ? String(rawThreadId) : undefined;
-    const release = options.lock && threadId !== undefined ? await options.lock.acquire(threadId, { timeoutMs: options.waitMs(), signal }) : () => undefined;
+    const lease =
+      options.lock && threadId !== undefined ? await options.lock.acquire(threadId, { timeoutMs: options.waitMs(), strategy: runStrategy(runOptions, options.strategy), signal }) : undefined;
+    const release = () => {
+      lease?.release().catch(() => undefined);
+    };
+    // A lock lost mid-turn (lease expired, connection dropped) stops the run before it saves.
+    if (lease && runOptions) runOptions = { ...runOptions, signal: signal ? AbortSignal.any([signal, lease.lost]) : lease.lost };
+    else if (lease) runOptions = { signal: lease.lost };
     const target = options.telemetry?.();
     const runId = typeof runOptions?.runId === "string" ? runOptions.runId : randomUUID();
     const run = target?.telemetry.tracker.startRun({
@@ -95,7 +106,7 @@ export function guardRuns<G extends Streamable>(graph: G, options: GuardOptions)
       stream = await original(input, withDefaultDurability(withRun));
     } catch (error) {
       release();
-      const typed = typedRunError(error, signal);
+      const typed = typedRunError(error, signal, lease?.lost);
       end(typed);
       throw typed;
     }
@@ -106,7 +117,7 @@ export function guardRuns<G extends Streamable>(graph: G, options: GuardOptions)
           yield* stream;
           outcome = { error: undefined };
         } catch (error) {
-          const typed = typedRunError(error, signal);
+          const typed = typedRunError(error, signal, lease?.lost);
           outcome = { error: typed };
           throw typed;
         } finally {
@@ -125,10 +136,25 @@ interface GuardOptions {
   lock?: ThreadLock | undefined;
   /** How long a turn waits for its thread's previous turn. */
   waitMs: () => number;
+  /** What a turn does when its thread is busy, unless the run says (`configurable.multitask_strategy`). */
+  strategy?: () => ThreadStrategy;
   /** Where runs report (metrics, spans, log lines); none when unset. */
   telemetry?: TelemetryTarget;
   /** The run's name in spans, unless the caller gives `runName`. */
   name?: string;
+}
+
+/**
+ * The busy-thread strategy of one run: `configurable.multitask_strategy` ("enqueue" or "reject",
+ * as LangGraph Platform's runs name it), else the graph's setting, else "enqueue".
+ */
+export function runStrategy(runOptions: StreamOptions | undefined, fallback: (() => ThreadStrategy) | undefined): ThreadStrategy {
+  const asked = runOptions?.configurable?.["multitask_strategy"];
+  if (asked !== undefined) {
+    if (typeof asked === "string" && (THREAD_STRATEGIES as readonly string[]).includes(asked)) return asked as ThreadStrategy;
+    throw new InvalidInputError("configurable.multitask_strategy", `expected one of ${THREAD_STRATEGIES.join(", ")}, got ${JSON.stringify(asked)}`);
+  }
+  return fallback?.() ?? "enqueue";
 }
 
 interface StreamOptions {

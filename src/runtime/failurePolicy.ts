@@ -45,6 +45,7 @@ export const FAILURE_POLICY: Readonly<Record<FailureKind, FailureRule>> = {
   DOCS_UNREADABLE: rule(false, false, "end-turn", "the documents cannot be read"),
   NO_MODEL_AVAILABLE: rule(false, false, "end-turn", "no model of the chain is installed"),
   THREAD_BUSY: rule(false, false, "end-turn", "the thread is answering another turn"),
+  DB_UNAVAILABLE: rule(false, false, "end-turn", "the conversation database does not answer; the turn is not saved"),
   ALL_MODELS_FAILED: rule(false, false, "end-turn", "the chain is spent"),
 };
 

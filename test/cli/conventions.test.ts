@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { SQLITE_INSTALL } from "../../src/app/checkpointer.js";
+import { SQLITE_INSTALL } from "../../src/persistence/sqlite.js";
 import { EMBEDDED_ENGINE_INSTALL, EmbeddedEngineMissingError, importEmbeddedEngine } from "../../src/providers/embedded/loader.js";
 import { CATALOG_MODELS, FakeOllama } from "../../src/testing/index.js";
 import { bruno, lines, STACK_FRAME } from "../support/cliHarness.js";

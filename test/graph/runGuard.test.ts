@@ -56,8 +56,11 @@ function countingLock(): ThreadLock & { acquired: number; released: number } {
     released: 0,
     acquire: async () => {
       lock.acquired += 1;
-      return () => {
-        lock.released += 1;
+      return {
+        lost: new AbortController().signal,
+        release: async () => {
+          lock.released += 1;
+        },
       };
     },
   };

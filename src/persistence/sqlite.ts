@@ -1,5 +1,3 @@
-import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import { MemorySaver } from "@langchain/langgraph";
 import { mkdirSync, statSync, type Stats } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { BrunoConfig } from "../config/config.js";
@@ -156,15 +154,14 @@ function sqliteError(path: string, cause: unknown): ConfigError {
 }
 
 /**
- * MemorySaver, or a SQLite file when `--db` / `BRUNO_DB` names one (its driver is loaded only
- * then). The file is checked before the first turn, within milliseconds: the path must be a
- * regular file or a new file in a folder that exists or can be made; SQLite must read it as a
- * database; and it must take a write lock. Any failure is a `ConfigError` naming the path and
- * what to do, and a file that is there is not modified (SQLite reads before it writes, and the
- * write lock is released without writing).
+ * The SQLite file of `--db` / `BRUNO_DB` as a checkpointer (its driver is loaded only now). The
+ * file is checked before the first turn, within milliseconds: the path must be a regular file or
+ * a new file in a folder that exists or can be made; SQLite must read it as a database; and it
+ * must take a write lock. Any failure is a `ConfigError` naming the path and what to do, and a
+ * file that is there is not modified (SQLite reads before it writes, and the write lock is
+ * released without writing).
  */
-export async function openCheckpointer(config: BrunoConfig): Promise<BaseCheckpointSaver> {
-  if (config.dbPath === undefined) return new MemorySaver();
+export async function openSqliteSaver(config: BrunoConfig & { dbPath: string }): Promise<SqliteSaverOf> {
   const path = config.dbPath;
   checkDatabasePath(path);
   const { SqliteSaver } = await importSqlite(config);
@@ -188,3 +185,6 @@ export async function openCheckpointer(config: BrunoConfig): Promise<BaseCheckpo
     throw sqliteError(path, cause);
   }
 }
+
+/** The SQLite checkpointer class, with its better-sqlite3 handle (`db`). */
+export type SqliteSaverOf = InstanceType<SqliteModule["SqliteSaver"]>;
