@@ -6,7 +6,7 @@ import { readEnv, settingsFromEnv, withOllamaCredentials, type Env } from "./env
 import { settingsError, valueAt } from "./issues.js";
 import { ConfigSchema, settingAt, type BrunoConfig, type BrunoConfigInput } from "./schema.js";
 
-export { DEFAULT_OLLAMA_HOST, normalizeOllamaHost, splitOllamaCredentials } from "./ollamaHost.js";
+export { DEFAULT_OLLAMA_HOST, normalizeOllamaHost, ollamaHostList, readOllamaHosts, splitOllamaCredentials, type OllamaHostEntry } from "./ollamaHost.js";
 export { OllamaCredentials } from "./credentials.js";
 export { PROVIDERS, SETTINGS, type AnySetting, type Provider, type Setting } from "./settings.js";
 export { ConfigSchema, PartialConfigSchema, type BrunoConfig, type BrunoConfigInput } from "./schema.js";
@@ -37,6 +37,8 @@ function mergeInputs(base: BrunoConfigInput, over: BrunoConfigInput): BrunoConfi
   }
   // Credentials belong to their address: a source that sets the address sets them too (or none).
   if (b.ollamaHost !== undefined && b.ollamaCredentials === undefined) delete out.ollamaCredentials;
+  // An address given alone (`--host`) means that one server, not the list of an earlier source.
+  if (b.ollamaHost !== undefined && b.ollamaHosts === undefined) delete out.ollamaHosts;
   return out as BrunoConfigInput;
 }
 

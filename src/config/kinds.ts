@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { readOllamaHost } from "./ollamaHost.js";
+import { OllamaCredentials } from "./credentials.js";
+import { readOllamaHost, readOllamaHosts, type OllamaHostEntry } from "./ollamaHost.js";
 
 /*
  * The kinds of value a setting takes. Each schema reads the text of an environment variable
@@ -38,6 +39,25 @@ export const ollamaHost = z.string({ error: "expected an address such as host:po
   const reading = readOllamaHost(raw);
   if (reading.ok) return reading.value;
   ctx.issues.push({ code: "custom", message: reading.problem, input: raw });
+  return z.NEVER;
+});
+
+const OllamaHostEntrySchema = z.object({ address: z.string(), credentials: z.instanceof(OllamaCredentials).optional() });
+
+/**
+ * Several Ollama addresses, comma-separated, each in `OLLAMA_HOST`'s form: read into a list of
+ * `{ address, credentials }` (see `readOllamaHosts`). A list already read passes unchanged.
+ */
+export const ollamaHostList = z.unknown().transform((raw, ctx): OllamaHostEntry[] => {
+  if (typeof raw === "string") {
+    const reading = readOllamaHosts(raw);
+    if (reading.ok) return reading.value;
+    ctx.issues.push({ code: "custom", message: reading.problem, input: raw });
+    return z.NEVER;
+  }
+  const list = z.array(OllamaHostEntrySchema).min(1).safeParse(raw);
+  if (list.success) return list.data;
+  ctx.issues.push({ code: "custom", message: "expected addresses such as http://a:11434,http://b:11434", input: raw });
   return z.NEVER;
 });
 

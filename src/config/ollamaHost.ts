@@ -95,3 +95,42 @@ export function normalizeOllamaHost(raw: string): string {
   if (!reading.ok) throw new ConfigError(`OLLAMA_HOST '${redactPasswords(raw)}' ${reading.problem}`);
   return reading.value;
 }
+
+/** One Ollama server of `OLLAMA_HOSTS`: its canonical address (printable) and its credentials, if any. */
+export interface OllamaHostEntry {
+  address: string;
+  credentials?: OllamaCredentials | undefined;
+}
+
+/** {@link readOllamaHosts}'s answer: the list, or what is wrong with it (passwords redacted). */
+export type OllamaHostsReading = { ok: true; value: OllamaHostEntry[] } | { ok: false; problem: string };
+
+/**
+ * Reads `OLLAMA_HOSTS`: comma-separated addresses, each in `OLLAMA_HOST`'s form (credentials
+ * and a bare `host:port` included). A blank entry, an invalid address or the same server twice
+ * is a problem naming the entry by its position; a password never appears in the problem.
+ */
+export function readOllamaHosts(raw: string): OllamaHostsReading {
+  const parts = unquote(raw).split(",");
+  const entries: OllamaHostEntry[] = [];
+  for (const [i, part] of parts.entries()) {
+    const n = i + 1;
+    if (part.trim() === "") return { ok: false, problem: `entry ${n} of ${parts.length} is blank: separate the addresses with single commas` };
+    const { address, credentials } = splitOllamaCredentials(part);
+    const reading = readOllamaHost(address);
+    if (!reading.ok) return { ok: false, problem: `entry ${n} ('${redactPasswords(part.trim())}') ${reading.problem}` };
+    const first = entries.findIndex((e) => e.address === reading.value);
+    if (first >= 0) return { ok: false, problem: `entries ${first + 1} and ${n} are the same server (${reading.value}): list each server once` };
+    entries.push(credentials ? { address: reading.value, credentials } : { address: reading.value });
+  }
+  return { ok: true, value: entries };
+}
+
+/**
+ * The Ollama servers the settings name: `OLLAMA_HOSTS` when set, else the one server of
+ * `OLLAMA_HOST` with its credentials.
+ */
+export function ollamaHostList(config: { ollamaHost: string; ollamaCredentials?: OllamaCredentials | undefined; ollamaHosts?: readonly OllamaHostEntry[] | undefined }): OllamaHostEntry[] {
+  if (config.ollamaHosts && config.ollamaHosts.length > 0) return [...config.ollamaHosts];
+  return [config.ollamaCredentials ? { address: config.ollamaHost, credentials: config.ollamaCredentials } : { address: config.ollamaHost }];
+}

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { count, fraction, integer, oneOf, ollamaHost, positiveInt, text, url } from "./kinds.js";
+import { count, fraction, integer, oneOf, ollamaHost, ollamaHostList, positiveInt, text, url } from "./kinds.js";
 import { DEFAULT_OLLAMA_HOST } from "./ollamaHost.js";
 
 /** Which engine answers: Ollama, the embedded llama.cpp engine, or Ollama when it answers. */
@@ -86,11 +86,12 @@ export const SETTINGS = [
   setting({
     env: "OLLAMA_HOSTS",
     path: "ollamaHosts",
-    schema: text,
+    schema: ollamaHostList,
     unset: "`OLLAMA_HOST` alone",
     doc:
-      "several Ollama servers, comma-separated (each in `OLLAMA_HOST`'s form); a model is sent only to the servers that have it, " +
-      "the least busy first, and to another one when a server fails; wins over `OLLAMA_HOST`",
+      "several Ollama servers, comma-separated, each in `OLLAMA_HOST`'s form with its own credentials (a `,` in a password as `%2C`); " +
+      "a model is sent only to the servers that have it, the least busy first, and to another one when a server fails; " +
+      "wins over `OLLAMA_HOST` (`--host` names one server); a blank entry or a server listed twice is refused",
   }),
   setting({
     env: "BRUNO_DB",
