@@ -1,9 +1,10 @@
 /**
  * `/metrics` and `/healthz` as a Hono app. The served one (`./served.ts:app`) is mounted by the
  * LangGraph API server through `langgraph.json`, so a deployment under `langgraphjs dev` /
- * `langgraphjs up` exposes them next to the graph's own routes.
+ * `langgraphjs up` exposes them next to the graph's own routes. `bruno serve` mounts the same
+ * `/metrics` handler (`metricsHandler`).
  */
-import { Hono } from "hono";
+import { Hono, type Handler } from "hono";
 import type { GenerationDeps } from "../nodes/deps.js";
 import { checkHealth, healthStatusCode } from "../telemetry/health.js";
 
@@ -11,13 +12,12 @@ import { checkHealth, healthStatusCode } from "../telemetry/health.js";
 const HEALTH_TIMEOUT_MS = 5_000;
 
 /**
- * The routes, over the dependencies of one graph: its telemetry registry (plus Node.js process
- * metrics) and its Ollama admin and catalog. Dependencies are resolved on the first request.
+ * `GET /metrics`: the Prometheus text of the graph's telemetry registry, with the Node.js
+ * process metrics (collected from the first scrape on). Dependencies are resolved on the first request.
  */
-export function createTelemetryApp(deps: () => GenerationDeps): Hono {
-  const app = new Hono();
+export function metricsHandler(deps: () => GenerationDeps): Handler {
   let processMetrics = false;
-  app.get("/metrics", async (c) => {
+  return async (c) => {
     const { telemetry } = deps();
     if (!processMetrics) {
       telemetry.collectProcessMetrics();
@@ -25,7 +25,16 @@ export function createTelemetryApp(deps: () => GenerationDeps): Hono {
     }
     const text = await telemetry.metricsText();
     return c.body(text, 200, { "Content-Type": telemetry.registry.contentType });
-  });
+  };
+}
+
+/**
+ * The routes, over the dependencies of one graph: its telemetry registry (plus Node.js process
+ * metrics) and its Ollama admin and catalog. Dependencies are resolved on the first request.
+ */
+export function createTelemetryApp(deps: () => GenerationDeps): Hono {
+  const app = new Hono();
+  app.get("/metrics", metricsHandler(deps));
   app.get("/healthz", async (c) => {
     const { admin, catalog } = deps();
     const report = await checkHealth({ admin, catalog, signal: AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(HEALTH_TIMEOUT_MS)]) });

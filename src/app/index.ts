@@ -25,6 +25,7 @@ export {
 export { PROVIDERS, loadConfig, ollamaHostConfigured, type BrunoConfig, type BrunoConfigInput, type Provider } from "../config/config.js";
 export { formatMarkers } from "../tools/citations.js";
 export type { GenerationGraph } from "./createGraph.js";
+export { startTurn, streamTurn, type StartedTurn, type TurnHandlers, type TurnOptions } from "./turn.js";
 export type { GenerationStateType, GenerationUpdate } from "../nodes/state.js";
 
 async function importRuntime() {

@@ -1,14 +1,4 @@
-import type { AIMessageChunk } from "@langchain/core/messages";
-import {
-  formatMarkers,
-  GROUNDING_NOTICE_CODES,
-  toGenerationResult,
-  type GenerationEvent,
-  type GenerationGraph,
-  type GenerationInput,
-  type GenerationResult,
-  type GenerationStateType,
-} from "../app/index.js";
+import { formatMarkers, GROUNDING_NOTICE_CODES, streamTurn, type GenerationEvent, type GenerationGraph, type GenerationInput, type GenerationResult } from "../app/index.js";
 import { formatSources, formatSummary, formatUnsupported } from "./render.js";
 
 export interface Output {
@@ -18,13 +8,13 @@ export interface Output {
 export interface TurnOptions {
   threadId: string;
   signal: AbortSignal;
+  /** What to do when the thread is answering another turn; the setting when unset. */
+  strategy?: "enqueue" | "reject" | undefined;
   stdout: Output;
   stderr: Output;
   /** Stream tokens and print sources (false: collect silently, for --json). */
   render: boolean;
 }
-
-type StreamEvent = ["messages", [AIMessageChunk, Record<string, unknown>]] | ["values", Partial<GenerationStateType>] | ["custom", GenerationEvent];
 
 /**
  * Runs one turn, printing tokens as the generate node streams them, then the sources, the
@@ -33,24 +23,17 @@ type StreamEvent = ["messages", [AIMessageChunk, Record<string, unknown>]] | ["v
  */
 export async function runTurn(graph: GenerationGraph, input: GenerationInput, options: TurnOptions): Promise<GenerationResult> {
   const { stdout, stderr, render } = options;
-  let last: Partial<GenerationStateType> = {};
   /** Text of the current answer attempt printed so far. */
   let streamed = "";
-  const stream = await graph.stream(input, {
-    configurable: { thread_id: options.threadId },
+  const result = await streamTurn(graph, input, {
+    threadId: options.threadId,
     signal: options.signal,
-    streamMode: ["messages", "values", "custom"],
-  });
-  for await (const event of stream as AsyncIterable<StreamEvent>) {
-    if (event[0] === "values") {
-      last = event[1];
-    } else if (event[0] === "messages") {
-      const [chunk, meta] = event[1];
-      if (meta.langgraph_node !== "generate" || typeof chunk.content !== "string" || chunk.content === "") continue;
-      streamed += chunk.content;
-      if (render) stdout.write(chunk.content);
-    } else {
-      const turnEvent = event[1];
+    strategy: options.strategy,
+    onToken: (text) => {
+      streamed += text;
+      if (render) stdout.write(text);
+    },
+    onEvent: (turnEvent) => {
       const restarts = turnEvent.type === "answer_restart" || turnEvent.type === "repair";
       if (restarts) {
         if (render && streamed) stdout.write("\n");
@@ -60,9 +43,8 @@ export async function runTurn(graph: GenerationGraph, input: GenerationInput, op
         const note = describeEvent(turnEvent);
         if (note) stderr.write(`[${note}]\n`);
       }
-    }
-  }
-  const result = toGenerationResult(last);
+    },
+  });
   if (render) {
     if (streamed === "") {
       stdout.write(result.answer);
