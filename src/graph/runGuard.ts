@@ -3,11 +3,12 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { CancelledError, DatabaseError, fieldPath, InvalidInputError, isBrunoError, isCancelledError, isDatabaseError } from "../domain/errors.js";
 import { THREAD_STRATEGIES, type ThreadStrategy } from "../config/settings.js";
-import type { ThreadLock } from "../runtime/threadLock.js";
+import type { ThreadLease, ThreadLock } from "../runtime/threadLock.js";
 import type { TelemetryTarget } from "../telemetry/instrument.js";
 import { RUN_ID_KEY } from "../telemetry/runs.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
 import { GRAPH_NAME } from "./graph.js";
+import { checkpointerOf, RUN_CHECKPOINTER_KEY, TurnWrites } from "./turnWrites.js";
 
 /**
  * Reports the runs of a graph compiled by the host (`buildGenerationGraph(options).compile()`)
@@ -101,9 +102,14 @@ export function guardRuns<G extends Streamable>(graph: G, options: GuardOptions)
       if (run && target) target.telemetry.tracker.endRun(run, error, target.logger);
     };
     const withRun = run ? { ...runOptions, configurable: { ...runOptions?.configurable, [RUN_ID_KEY]: runId } } : runOptions;
+    let effective = withDefaultDurability(withRun);
+    // A turn that saves once, at its end, saves only when it ends well (see TurnWrites).
+    const saver = lease && effective?.durability === "exit" ? checkpointerOf(graph) : undefined;
+    const writes = saver ? new TurnWrites(saver) : undefined;
+    if (writes) effective = { ...effective, configurable: { ...effective?.configurable, [RUN_CHECKPOINTER_KEY]: writes.saver } };
     let stream: AsyncIterable<unknown>;
     try {
-      stream = await original(input, withDefaultDurability(withRun));
+      stream = await original(input, effective);
     } catch (error) {
       release();
       const typed = typedRunError(error, signal, lease?.lost);
@@ -115,6 +121,7 @@ export function guardRuns<G extends Streamable>(graph: G, options: GuardOptions)
         let outcome: { error: unknown } | undefined;
         try {
           yield* stream;
+          if (writes && writes.size > 0) await commitTurn(writes, lease);
           outcome = { error: undefined };
         } catch (error) {
           const typed = typedRunError(error, signal, lease?.lost);
@@ -129,6 +136,17 @@ export function guardRuns<G extends Streamable>(graph: G, options: GuardOptions)
   };
   (graph as { stream: unknown }).stream = guarded;
   return graph;
+}
+
+/** Writes a finished turn's checkpoint, once the lease confirms the thread is still this turn's. */
+async function commitTurn(writes: TurnWrites, lease: ThreadLease | undefined): Promise<void> {
+  await lease?.confirm?.();
+  try {
+    await writes.commit();
+  } catch (cause) {
+    if (isBrunoError(cause)) throw cause;
+    throw new DatabaseError("query", `the turn's checkpoint could not be written to the conversation database: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
 }
 
 interface GuardOptions {

@@ -11,6 +11,7 @@ import type { BrunoConfig } from "../config/config.js";
 import { redactPasswords } from "../config/redact.js";
 import { InProcessThreadLock } from "../runtime/threadLock.js";
 import { openSqliteSaver } from "./sqlite.js";
+import { openSqliteLock } from "./sqliteLock.js";
 import type { Database, DatabaseKind } from "./types.js";
 
 export type { Database, DatabaseKind } from "./types.js";
@@ -49,7 +50,7 @@ export async function openDatabase(config: BrunoConfig): Promise<Database> {
       return (await import("./postgres.js")).openPostgresDatabase({ ...config, dbPath: path as string });
     case "sqlite": {
       const saver = await openSqliteSaver({ ...config, dbPath: path as string });
-      const lock = new InProcessThreadLock();
+      const lock = openSqliteLock(saver, config);
       let closed = false;
       return {
         kind: "sqlite",
@@ -62,6 +63,7 @@ export async function openDatabase(config: BrunoConfig): Promise<Database> {
         close: async () => {
           if (closed) return;
           closed = true;
+          await lock.close();
           saver.db.close();
         },
       };

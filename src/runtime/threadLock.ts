@@ -21,6 +21,12 @@ export interface ThreadLease {
    * may now hold the thread. Never aborts for an in-process lock.
    */
   readonly lost: AbortSignal;
+  /**
+   * Checks that the thread is still this turn's, just before its checkpoint is written (and
+   * extends the lease); rejects with the `lost` reason otherwise. Absent where the lock cannot
+   * be lost.
+   */
+  confirm?(): Promise<void>;
   /** Frees the thread for the next turn; safe to call more than once. */
   release(): Promise<void>;
 }
