@@ -17,6 +17,10 @@ const DOCS = `  --docs FILE|DIR    Markdown/text files or folders (repeatable); 
   --top-k N          how many sections to pass as context (default 5)`;
 const THREAD = `  --thread ID        conversation id; with --db (or BRUNO_DB) the conversation survives restarts
   --db PATH          SQLite file for conversations (default: in memory)
+  --thread-strategy enqueue|reject
+                     when the thread is answering another turn (in any process): enqueue
+                     waits (up to BRUNO_THREAD_WAIT_MS), reject fails with THREAD_BUSY at
+                     once (default BRUNO_THREAD_STRATEGY or enqueue)
   --model TAG        use this model tag instead of routing`;
 const COMMON = `  -v, --verbose      debug logs and stack traces on stderr
   -h, --help         this text`;
@@ -68,6 +72,7 @@ ${ENVIRONMENT}`,
 export interface CommonOptions {
   host?: string | undefined;
   db?: string | undefined;
+  threadStrategy?: ThreadStrategyChoice | undefined;
   provider?: Provider | undefined;
   modelFile?: string | undefined;
   verbose: boolean;
@@ -93,8 +98,13 @@ const CONVERSATION = {
   "top-k": { type: "string" },
   thread: { type: "string" },
   db: { type: "string" },
+  "thread-strategy": { type: "string" },
   model: { type: "string" },
 } as const;
+
+/** The values of `--thread-strategy` (those of BRUNO_THREAD_STRATEGY; the settings check them again). */
+export const THREAD_STRATEGY_CHOICES = ["enqueue", "reject"] as const;
+export type ThreadStrategyChoice = (typeof THREAD_STRATEGY_CHOICES)[number];
 
 /** The options each command accepts (`--help` is handled before parsing). */
 const OPTIONS = {
@@ -164,6 +174,7 @@ export function parseCommand(argv: readonly string[]): Command {
     "top-k"?: string;
     thread?: string;
     db?: string;
+    "thread-strategy"?: string;
     model?: string;
     type?: string;
     host?: string;
@@ -179,9 +190,14 @@ export function parseCommand(argv: readonly string[]): Command {
   }
   if (v["model-file"] !== undefined && v["model-file"].trim() === "") throw usageError("--model-file needs the path of a .gguf file", name);
   if (v.db !== undefined && v.db.trim() === "") throw usageError("--db needs the path of a SQLite file (leave it out to keep the conversation in memory)", name);
+  const strategy = v["thread-strategy"]?.toLowerCase();
+  if (strategy !== undefined && !(THREAD_STRATEGY_CHOICES as readonly string[]).includes(strategy)) {
+    throw usageError(`--thread-strategy must be one of ${THREAD_STRATEGY_CHOICES.join(", ")}, not ${quote(v["thread-strategy"] as string)}`, name);
+  }
   const options: CommonOptions = {
     host: v.host,
     db: v.db,
+    threadStrategy: strategy as ThreadStrategyChoice | undefined,
     provider: provider as Provider | undefined,
     modelFile: v["model-file"],
     verbose: v.verbose ?? false,

@@ -29,6 +29,7 @@ function configFor(options: CommonOptions, env: CliIO["env"]): BrunoConfig {
   const overrides: BrunoConfigInput = {};
   if (options.host) overrides.ollamaHost = options.host;
   if (options.db) overrides.dbPath = options.db;
+  if (options.threadStrategy) overrides.threads = { strategy: options.threadStrategy };
   if (options.verbose) overrides.logLevel = "debug";
   if (options.provider || options.modelFile) {
     overrides.embedded = {
