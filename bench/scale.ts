@@ -1,0 +1,153 @@
+/**
+ * The scale test: `npm run test:scale [-- --duration S --max-rate N --short --seed N --db postgres|sqlite --bin FILE]`.
+ *
+ * Starts a throwaway PostgreSQL, two Ollama-protocol test servers (first token 50 ms, then 15 ms
+ * a token) and three `bruno serve` replicas sharing both; sends the same arrival schedule first
+ * straight to the test servers through a bare ChatOllama (the baseline), then to the replicas:
+ * new conversations ramping linearly from 1 to `--max-rate` a second over `--duration` seconds,
+ * three messages each, every message to a random replica. One test server is killed with SIGKILL
+ * at 45 % of the run and one replica at 55 %. Then every thread is read back from the database.
+ * Prints Markdown tables and writes bench/out/scale.json; exits 1 when a turn answered with a 200
+ * is lost, duplicated or out of order, or when no turn was answered. `--short` (CI) is 15 s
+ * ramping to 4 a second. Everything started is stopped, and the database folder removed, also on
+ * failure and on Ctrl-C.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { wholeNumber } from "./lib/options.js";
+import { ScaleClient } from "./scale/client.js";
+import { buildConversations, seededRandom } from "./scale/corpus.js";
+import { runBaseline, runConversations } from "./scale/load.js";
+import { figures, markdown, type KillEvent } from "./scale/report.js";
+import { arrivalTimes } from "./scale/schedule.js";
+import { kill, startTopology, type Topology } from "./scale/topology.js";
+import { verifyThreads } from "./scale/verify.js";
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: "string" },
+    "max-rate": { type: "string" },
+    short: { type: "boolean", default: false },
+    seed: { type: "string", default: "15" },
+    db: { type: "string", default: "postgres" },
+    bin: { type: "string", default: "bin/bruno.js" },
+    corpus: { type: "string", default: "../shared/corpus" },
+    out: { type: "string", default: "bench/out/scale.json" },
+  },
+  strict: true,
+});
+
+const durationS = wholeNumber("duration", values.duration ?? (values.short ? "15" : "60"), 1);
+const maxRate = wholeNumber("max-rate", values["max-rate"] ?? (values.short ? "4" : "10"), 1);
+const seed = wholeNumber("seed", values.seed, 0);
+if (values.db !== "postgres" && values.db !== "sqlite") {
+  process.stderr.write(`--db must be postgres or sqlite, not '${values.db}'\n`);
+  process.exit(2);
+}
+const db = values.db;
+const pace = { firstTokenMs: 50, tokenMs: 15 };
+/** Settings of every replica: quiet logs, and a per-host bulkhead wide enough for the peak (see docs/deploying.md). */
+const replicaEnv = { BRUNO_LOG_LEVEL: "warn", BRUNO_CONCURRENCY: "8" };
+const started = performance.now();
+const log = (line: string): void => void process.stderr.write(`[scale ${((performance.now() - started) / 1000).toFixed(1)} s] ${line}\n`);
+
+let topology: Topology | undefined;
+const cleanup = async (): Promise<void> => {
+  await topology?.stop();
+};
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping everything`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+async function main(): Promise<number> {
+  const arrivals = arrivalTimes({ durationS, startRate: 1, maxRate });
+  const runId = `scale-${Date.now().toString(36)}`;
+  const conversations = await buildConversations(resolve(values.corpus), arrivals.length, seed, runId);
+  log(`${conversations.length} conversations (${conversations.length * 3} turns) over ${durationS} s, 1 → ${maxRate} new a second`);
+  topology = await startTopology({ db, replicas: 3, fakes: 2, pace, bin: values.bin, env: replicaEnv, log });
+  const startupS = (performance.now() - started) / 1000;
+
+  log("baseline: the same schedule straight to the test servers through a bare ChatOllama");
+  const bare = await runBaseline(
+    conversations,
+    arrivals,
+    topology.fakes.map((f) => f.url),
+    seededRandom(seed + 1),
+  );
+
+  log("load: the schedule sent to the replicas");
+  const t0 = performance.now();
+  const client = new ScaleClient({ replicas: topology.replicas.map((r) => r.url), t0, random: seededRandom(seed + 2) });
+  const kills: KillEvent[] = [];
+  const { fakes, replicas } = topology;
+  const timers = [
+    setTimeout(() => {
+      const victim = fakes[0];
+      if (!victim) return;
+      kill(victim, client.now());
+      kills.push({ what: "ollama", name: victim.name, at: client.now() });
+      log(`SIGKILL ${victim.name}`);
+    }, durationS * 450),
+    setTimeout(() => {
+      const victim = replicas[1];
+      if (!victim) return;
+      kill(victim, client.now());
+      kills.push({ what: "replica", name: victim.name, at: client.now() });
+      log(`SIGKILL ${victim.name}`);
+    }, durationS * 550),
+  ];
+  const records = await runConversations(conversations, arrivals, client);
+  timers.forEach(clearTimeout);
+  const loadS = (performance.now() - t0) / 1000;
+
+  log("verifying every thread in the database");
+  const verification = await verifyThreads(topology.db, records);
+  const f = figures(
+    records,
+    bare,
+    verification,
+    kills,
+    replicas.map((r) => r.name),
+  );
+  const bareFailed = bare.filter((s) => !s.ok).length;
+  const command = `npm run test:scale --${values.short ? " --short" : ""} --duration ${durationS} --max-rate ${maxRate}`;
+  process.stdout.write(`\n## Scale test (${command})\n\n${markdown(f, bareFailed, `${replicas.length} replicas, ${topology.dbLabel}, ${fakes.length} Ollama servers`)}\n\n`);
+  const report = {
+    when: new Date().toISOString(),
+    command,
+    machine: { cpus: cpus().length, node: process.version },
+    options: { durationS, startRate: 1, maxRate, seed, db: topology.dbLabel, replicas: replicas.length, ollamaServers: fakes.length, pace, replicaEnv, bin: values.bin },
+    elapsedS: { startup: Math.round(startupS * 10) / 10, load: Math.round(loadS * 10) / 10, total: Math.round((performance.now() - started) / 100) / 10 },
+    bareFailed,
+    ...f,
+  };
+  const out = resolve(values.out);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  log(`wrote ${values.out}`);
+  const t = f.turns;
+  if (t.lost > 0 || t.duplicated > 0 || t.outOfOrder > 0 || t.wrongAnswer > 0) {
+    log(`FAIL: ${t.lost} lost, ${t.duplicated} duplicated, ${t.outOfOrder} out of order, ${t.wrongAnswer} with another answer saved`);
+    return 1;
+  }
+  if (t.answered === 0) {
+    log("FAIL: no turn was answered");
+    return 1;
+  }
+  return 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (err) {
+  log(`FAIL: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+} finally {
+  await cleanup();
+}
+process.exit(code);

@@ -1,0 +1,166 @@
+/**
+ * The scale test's figures: counts of turns by outcome, latency of the stage against the bare
+ * client, and what each kill cost; printed as Markdown and saved as JSON.
+ */
+import { round, roundSummary, summarize, type Summary } from "../lib/stats.js";
+import type { BareSample, TurnRecord } from "./load.js";
+import type { Verification } from "./verify.js";
+
+export interface KillEvent {
+  what: "replica" | "ollama";
+  name: string;
+  /** ms from the start of the load. */
+  at: number;
+}
+
+export interface ScaleFigures {
+  conversations: number;
+  turns: {
+    sent: number;
+    answered: number;
+    lost: number;
+    duplicated: number;
+    outOfOrder: number;
+    wrongAnswer: number;
+    savedUnanswered: number;
+    refusedBusy: number;
+    /** Turns sent more than once (after a 503 or a connection error) that ended answered, busy or failed. */
+    retried: number;
+    retriesAfter503: number;
+    retriesAfterConnectionError: number;
+    failed: number;
+    failures: Record<string, number>;
+  };
+  latencyMs: { bruno: ReturnType<typeof roundSummary>; bare: ReturnType<typeof roundSummary>; overheadP50: number | null; overheadP95: number | null; overheadP99: number | null };
+  kills: KillCost[];
+  problems: string[];
+}
+
+export interface KillCost extends KillEvent {
+  /** Turns in flight when it was killed (on that replica, or anywhere for an Ollama server). */
+  inFlight: number;
+  answered: number;
+  failed: number;
+  /** Sends made to a killed replica afterwards (connection refused, sent again elsewhere). */
+  refusedConnections: number;
+  /** Latency of the interrupted turns, first send to answer. */
+  interruptedLatencyMs: ReturnType<typeof roundSummary>;
+  /** For a replica: the send that followed the broken one, to answer (it waits for the thread's lock). */
+  resendLatencyMs?: ReturnType<typeof roundSummary>;
+  /** p50 of turns sent in the 5 s before and after. */
+  p50BeforeMs: number | null;
+  p50AfterMs: number | null;
+}
+
+function p50Around(records: readonly TurnRecord[], from: number, to: number): number | null {
+  const xs = records.filter((r) => r.outcome === "answered" && r.sentAt >= from && r.sentAt < to).map((r) => r.latencyMs);
+  return round(summarize(xs).p50, 1);
+}
+
+function killCost(kill: KillEvent, records: readonly TurnRecord[], replicaIndex: number | undefined): KillCost {
+  const inFlight = records.filter((r) => r.attempts.some((a) => a.at <= kill.at && a.at + a.ms >= kill.at && (replicaIndex === undefined || a.replica === replicaIndex)));
+  const refused = replicaIndex === undefined ? 0 : records.flatMap((r) => r.attempts).filter((a) => a.replica === replicaIndex && a.at > kill.at).length;
+  const resends =
+    replicaIndex === undefined
+      ? []
+      : inFlight.flatMap((r) => {
+          const broken = r.attempts.findIndex((a) => a.replica === replicaIndex && a.at <= kill.at);
+          const next = r.attempts[broken + 1];
+          return next && r.outcome === "answered" ? [next.ms] : [];
+        });
+  return {
+    ...kill,
+    inFlight: inFlight.length,
+    answered: inFlight.filter((r) => r.outcome === "answered").length,
+    failed: inFlight.filter((r) => r.outcome !== "answered").length,
+    refusedConnections: refused,
+    interruptedLatencyMs: roundSummary(summarize(inFlight.filter((r) => r.outcome === "answered").map((r) => r.latencyMs)), 1),
+    ...(replicaIndex === undefined ? {} : { resendLatencyMs: roundSummary(summarize(resends), 1) }),
+    p50BeforeMs: p50Around(records, kill.at - 5_000, kill.at),
+    p50AfterMs: p50Around(records, kill.at, kill.at + 5_000),
+  };
+}
+
+export function figures(records: readonly TurnRecord[], bare: readonly BareSample[], v: Verification, kills: readonly KillEvent[], replicaNames: readonly string[]): ScaleFigures {
+  const answered = records.filter((r) => r.outcome === "answered");
+  const failures: Record<string, number> = {};
+  for (const r of records) if (r.outcome === "failed") failures[r.reason ?? "?"] = (failures[r.reason ?? "?"] ?? 0) + 1;
+  const extra = records.flatMap((r) => r.attempts.slice(0, -1));
+  const brunoLatency = summarize(answered.map((r) => r.latencyMs));
+  const bareLatency = summarize(bare.filter((s) => s.ok).map((s) => s.latencyMs));
+  return {
+    conversations: new Set(records.map((r) => r.threadId)).size,
+    turns: {
+      sent: records.length,
+      answered: answered.length,
+      lost: v.lost,
+      duplicated: v.duplicated,
+      outOfOrder: v.outOfOrder,
+      wrongAnswer: v.wrongAnswer,
+      savedUnanswered: v.savedUnanswered,
+      refusedBusy: records.filter((r) => r.outcome === "busy").length,
+      retried: records.filter((r) => r.attempts.length > 1).length,
+      retriesAfter503: extra.filter((a) => a.status === 503).length,
+      retriesAfterConnectionError: extra.filter((a) => a.status === undefined).length,
+      failed: records.filter((r) => r.outcome === "failed").length,
+      failures,
+    },
+    latencyMs: {
+      bruno: roundSummary(brunoLatency, 1),
+      bare: roundSummary(bareLatency, 1),
+      overheadP50: round(brunoLatency.p50 - bareLatency.p50, 1),
+      overheadP95: round(brunoLatency.p95 - bareLatency.p95, 1),
+      overheadP99: round(brunoLatency.p99 - bareLatency.p99, 1),
+    },
+    kills: kills.map((k) => killCost(k, records, k.what === "replica" ? replicaNames.indexOf(k.name) : undefined)),
+    problems: v.problems,
+  };
+}
+
+const ms = (x: number | null | undefined): string => (x === null || x === undefined ? "–" : `${Math.round(x)} ms`);
+
+/** The figures as Markdown tables. */
+export function markdown(f: ScaleFigures, bareFailed: number, setup: string): string {
+  const t = f.turns;
+  const b = f.latencyMs.bruno;
+  const r = f.latencyMs.bare;
+  const out = [
+    `| | bruno serve (${setup}) | bare ChatOllama (straight to the test servers) | overhead |`,
+    "|---|---|---|---|",
+    `| turns sent | ${t.sent} | ${(r.n ?? 0) + bareFailed} | |`,
+    `| answered | ${t.answered} | ${r.n} | |`,
+    `| p50 latency | ${ms(b.p50)} | ${ms(r.p50)} | ${ms(f.latencyMs.overheadP50)} |`,
+    `| p95 latency | ${ms(b.p95)} | ${ms(r.p95)} | ${ms(f.latencyMs.overheadP95)} |`,
+    `| p99 latency | ${ms(b.p99)} | ${ms(r.p99)} | ${ms(f.latencyMs.overheadP99)} |`,
+    `| max latency | ${ms(b.max)} | ${ms(r.max)} | |`,
+    "",
+    "| turns (bruno serve) | count |",
+    "|---|---|",
+    `| conversations (3 messages each) | ${f.conversations} |`,
+    `| answered (200) | ${t.answered} |`,
+    `| lost (answered, not in the thread) | ${t.lost} |`,
+    `| duplicated | ${t.duplicated} |`,
+    `| out of order / other answer saved | ${t.outOfOrder} / ${t.wrongAnswer} |`,
+    `| refused as busy (409) | ${t.refusedBusy} |`,
+    `| retried (sent again: ${t.retriesAfter503} after 503, ${t.retriesAfterConnectionError} after a connection error) | ${t.retried} |`,
+    `| failed | ${t.failed}${
+      t.failed > 0
+        ? ` (${Object.entries(t.failures)
+            .map(([k, n]) => `${k}: ${n}`)
+            .join(", ")})`
+        : ""
+    } |`,
+    `| failed or refused but saved in the thread | ${t.savedUnanswered} |`,
+    "",
+    "| SIGKILL half-way | at | turns in flight | answered / failed | sends refused after | interrupted turns p50 / max | resend p50 / max | p50 5 s before → after |",
+    "|---|---|---|---|---|---|---|---|",
+    ...f.kills.map(
+      (k) =>
+        `| ${k.what} ${k.name} | ${(k.at / 1000).toFixed(1)} s | ${k.inFlight} | ${k.answered} / ${k.failed} | ${k.what === "replica" ? k.refusedConnections : "–"} | ${ms(k.interruptedLatencyMs.p50)} / ${ms(k.interruptedLatencyMs.max)} | ${k.resendLatencyMs ? `${ms(k.resendLatencyMs.p50)} / ${ms(k.resendLatencyMs.max)}` : "–"} | ${ms(k.p50BeforeMs)} → ${ms(k.p50AfterMs)} |`,
+    ),
+  ];
+  if (f.problems.length > 0) out.push("", "Problems:", ...f.problems.map((p) => `- ${p}`));
+  return out.join("\n");
+}
+
+export type { Summary };

@@ -1,0 +1,148 @@
+/**
+ * The topology of the scale test, all on loopback: a throwaway PostgreSQL (or a shared SQLite
+ * file), two Ollama-protocol test servers as separate processes with a realistic token pace and
+ * the default catalog's models, and `bruno serve` replicas sharing the database and both servers
+ * (`OLLAMA_HOSTS`). Everything it starts is stopped, and the database folder removed, by `stop()`.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CATALOG_MODELS } from "../../src/testing/index.js";
+import { closedPort } from "../../test/support/net.js";
+import { startPostgres, type PostgresCluster } from "../../test/support/postgres.js";
+import { runProcess, spawnProcess, type Spawned } from "../../test/support/spawn.js";
+import { sleep } from "./schedule.js";
+
+export interface Service {
+  name: string;
+  url: string;
+  proc: Spawned;
+  /** When it was killed, in ms from the run's start, once it was. */
+  killedAt?: number;
+}
+
+export interface Pace {
+  firstTokenMs: number;
+  tokenMs: number;
+}
+
+export interface TopologyOptions {
+  db: "postgres" | "sqlite";
+  replicas: number;
+  fakes: number;
+  pace: Pace;
+  /** The `bruno` entry file (`bin/bruno.js`, or `dist/cli/bin.js` for the compiled one). */
+  bin: string;
+  /** Settings of every replica, on top of the database and the hosts. */
+  env: Record<string, string>;
+  log: (line: string) => void;
+}
+
+export interface Topology {
+  /** The database as the replicas see it (a URL with a password, or a file path); never printed. */
+  db: string;
+  /** What the report may show of it. */
+  dbLabel: string;
+  fakes: Service[];
+  replicas: Service[];
+  /** Stops everything and removes the database folder; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 120_000;
+
+function node(bin: string): string[] {
+  return bin.endsWith(".ts") ? ["--import", "tsx", bin] : [bin];
+}
+
+async function startFake(index: number, pace: Pace): Promise<Service> {
+  const port = await closedPort();
+  const models = CATALOG_MODELS.map((m) => m.name).join(",");
+  const args = ["--import", "tsx", "src/testing/cli.ts", "--port", String(port), "--models", models];
+  const proc = spawnProcess(process.execPath, [...args, "--first-token-delay-ms", String(pace.firstTokenMs), "--token-delay-ms", String(pace.tokenMs)], { timeoutMs: 0 });
+  const started = Date.now();
+  while (!proc.stderr().includes("listening on")) {
+    if (proc.exited() || Date.now() - started > READY_TIMEOUT_MS) throw new Error(`Ollama test server ${index} did not start:\n${proc.output()}`);
+    await sleep(50);
+  }
+  return { name: `ollama-${String.fromCharCode(97 + index)}`, url: `http://127.0.0.1:${port}`, proc };
+}
+
+async function ready(url: string, proc: Spawned, name: string): Promise<void> {
+  const started = Date.now();
+  let last = "no answer";
+  while (Date.now() - started < READY_TIMEOUT_MS) {
+    if (proc.exited()) throw new Error(`${name} exited before it was ready:\n${proc.output().slice(-4000)}`);
+    try {
+      const res = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await sleep(200);
+  }
+  throw new Error(`${name} was not ready within ${READY_TIMEOUT_MS / 1000} s (last /readyz: ${last}):\n${proc.output().slice(-4000)}`);
+}
+
+async function startReplica(index: number, options: TopologyOptions, env: Record<string, string>): Promise<Service> {
+  const port = await closedPort();
+  const proc = spawnProcess(process.execPath, [...node(options.bin), "serve", "--port", String(port), "--host", "127.0.0.1"], { env, timeoutMs: 0 });
+  const url = `http://127.0.0.1:${port}`;
+  return { name: `replica-${index + 1}`, url, proc };
+}
+
+/** Starts the database, the test servers and the replicas, and waits until every replica is ready. */
+export async function startTopology(options: TopologyOptions): Promise<Topology> {
+  const services: Service[] = [];
+  let pg: PostgresCluster | undefined;
+  let sqliteDir: string | undefined;
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    for (const s of services) s.proc.kill("SIGKILL");
+    await Promise.all(services.map((s) => s.proc.exit));
+    await pg?.stop();
+    if (sqliteDir) rmSync(sqliteDir, { recursive: true, force: true });
+  };
+  try {
+    let db: string;
+    let dbLabel: string;
+    if (options.db === "postgres") {
+      pg = await startPostgres({ install: true, log: options.log });
+      db = pg.url;
+      dbLabel = `PostgreSQL on 127.0.0.1:${pg.port}`;
+      options.log(`PostgreSQL ready on port ${pg.port}`);
+    } else {
+      sqliteDir = mkdtempSync(join(tmpdir(), "bruno-scale-"));
+      db = join(sqliteDir, "threads.sqlite");
+      dbLabel = "SQLite file shared by the replicas";
+    }
+    const fakes: Service[] = [];
+    for (let i = 0; i < options.fakes; i += 1) fakes.push(await startFake(i, options.pace));
+    services.push(...fakes);
+    options.log(`Ollama test servers: ${fakes.map((f) => f.url).join(", ")}`);
+    const env = { ...options.env, BRUNO_DB: db, OLLAMA_HOSTS: fakes.map((f) => f.url).join(",") };
+    if (options.db === "postgres") {
+      const migrated = await runProcess(process.execPath, [...node(options.bin), "db", "migrate"], { env, timeoutMs: 120_000 });
+      if (migrated.code !== 0) throw new Error(`bruno db migrate failed (exit ${migrated.code}):\n${migrated.stderr}`);
+      options.log("schema created with `bruno db migrate`");
+    }
+    const replicas: Service[] = [];
+    for (let i = 0; i < options.replicas; i += 1) replicas.push(await startReplica(i, options, env));
+    services.push(...replicas);
+    await Promise.all(replicas.map((r) => ready(r.url, r.proc, r.name)));
+    options.log(`replicas ready: ${replicas.map((r) => r.url).join(", ")}`);
+    return { db, dbLabel, fakes, replicas, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Kills a service with SIGKILL (no goodbye: its connections drop, its locks stay behind) and records when. */
+export function kill(service: Service, at: number): void {
+  service.killedAt = at;
+  service.proc.kill("SIGKILL");
+}
