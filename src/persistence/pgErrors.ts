@@ -112,7 +112,7 @@ export function databaseFailure(error: unknown, context: FailureContext): BrunoE
   const where = `PostgreSQL at ${context.location}`;
   switch (kind) {
     case "auth":
-      return new ConfigError(`${where} ${SETTING} refused the login while ${context.action} (${reason}): check the user, password and database name of the URL`, options);
+      return new ConfigError(`${where} ${SETTING} refused the connection while ${context.action} (${reason}): check the user, password and database name of the URL`, options);
     case "privilege":
       return new ConfigError(
         `${where} ${SETTING} refused an operation while ${context.action} (${reason}): grant the user rights on the checkpoint tables, or run \`bruno db migrate\` as their owner`,
