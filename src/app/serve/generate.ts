@@ -1,0 +1,154 @@
+/**
+ * `POST /v1/generate`: one turn. The body is the graph's input plus optional `threadId` (a new one
+ * is made when absent) and `strategy` ("enqueue" | "reject"). The answer is the output contract,
+ * exactly what `bruno ask --json` prints, as JSON, or with `Accept: text/event-stream` as
+ * Server-Sent Events: `token` ({"text"}), `event` (a GenerationEvent), then `result` (the output
+ * contract) or `error` ({"error": {code, message}}). The response header `x-bruno-thread-id`
+ * always names the thread. A client that disconnects cancels its turn (nothing of it is saved).
+ */
+import { randomUUID } from "node:crypto";
+import type { Context, Handler } from "hono";
+import { streamSSE } from "hono/streaming";
+import type { Logger } from "pino";
+import type { BrunoConfig } from "../../config/config.js";
+import { THREAD_STRATEGIES, type ThreadStrategy } from "../../config/settings.js";
+import { InvalidInputError, isBrunoError } from "../../domain/errors.js";
+import type { GenerationInput } from "../../domain/index.js";
+import { parseGenerationInput } from "../../nodes/classify.js";
+import type { GenerationGraph } from "../createGraph.js";
+import { startTurn, type StartedTurn } from "../turn.js";
+import type { Admission, TurnGate } from "./admission.js";
+import { errorBody, failureOf, failureResponse, RETRY_AFTER_S, type HttpFailure } from "./errors.js";
+
+/** The response header that names the turn's thread. */
+export const THREAD_HEADER = "x-bruno-thread-id";
+
+/** Longest `threadId` accepted. */
+const MAX_THREAD_ID_CHARS = 256;
+
+export interface GenerateRoute {
+  graph: GenerationGraph;
+  config: BrunoConfig;
+  gate: TurnGate;
+  logger: Logger;
+}
+
+/** A validated request: the graph input, its thread, and how to treat a busy thread. */
+export interface GenerateRequest {
+  input: GenerationInput;
+  threadId: string;
+  strategy: ThreadStrategy | undefined;
+}
+
+/** Validates a request body (the parsed JSON) with the graph's own input rules; throws `InvalidInputError`. */
+export function parseGenerateRequest(body: unknown, limits: BrunoConfig["limits"]): GenerateRequest {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new InvalidInputError("body", 'expected a JSON object such as {"query": "…", "documents": [{"content": "…"}]}');
+  }
+  const { threadId, strategy, ...rest } = body as Record<string, unknown>;
+  if (threadId !== undefined && (typeof threadId !== "string" || threadId.trim() === "" || threadId.length > MAX_THREAD_ID_CHARS)) {
+    throw new InvalidInputError("threadId", `expected a non-empty string of at most ${MAX_THREAD_ID_CHARS} characters, or no threadId for a new thread`);
+  }
+  if (strategy !== undefined && !(typeof strategy === "string" && (THREAD_STRATEGIES as readonly string[]).includes(strategy))) {
+    throw new InvalidInputError("strategy", `expected one of ${THREAD_STRATEGIES.join(", ")}, got ${JSON.stringify(strategy)}`);
+  }
+  return { input: parseGenerationInput(rest, limits), threadId: threadId ?? randomUUID(), strategy: strategy as ThreadStrategy | undefined };
+}
+
+async function readBody(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InvalidInputError("body", `the body is not JSON (${reason}); send a JSON object with Content-Type: application/json`);
+  }
+}
+
+function wantsEvents(c: Context): boolean {
+  return (c.req.header("accept") ?? "").toLowerCase().includes("text/event-stream");
+}
+
+const REFUSED: Record<"full" | "draining", (max: number) => HttpFailure> = {
+  full: (max) => ({
+    status: 503,
+    code: "SERVER_BUSY",
+    message: `this replica is running its limit of ${max} turns (BRUNO_SERVE_MAX_TURNS); retry shortly or on another replica`,
+    retryAfterS: RETRY_AFTER_S,
+  }),
+  draining: () => ({ status: 503, code: "SHUTTING_DOWN", message: "this replica is shutting down; send the request to another replica", retryAfterS: RETRY_AFTER_S }),
+};
+
+/** What to answer for a turn's error; a turn cancelled by shutdown says so. */
+function turnFailure(error: unknown, admission: Admission): HttpFailure {
+  if (admission.signal.aborted) {
+    const reason: unknown = admission.signal.reason;
+    return { status: 503, code: "CANCELLED", message: reason instanceof Error ? reason.message : "the server is shutting down", retryAfterS: RETRY_AFTER_S };
+  }
+  return failureOf(error);
+}
+
+function logFailure(logger: Logger, threadId: string, failure: HttpFailure, error: unknown): void {
+  const fields = { event: "serve_turn_failed", threadId, status: failure.status, code: failure.code };
+  if (isBrunoError(error) || failure.status < 500) logger.warn(fields, failure.message);
+  else logger.error({ ...fields, err: error }, "turn failed");
+}
+
+/** The route handler. */
+export function generateHandler(route: GenerateRoute): Handler {
+  const { graph, config, gate, logger } = route;
+  return async (c) => {
+    let request: GenerateRequest;
+    try {
+      request = parseGenerateRequest(await readBody(c), config.limits);
+    } catch (error) {
+      return failureResponse(c, failureOf(error));
+    }
+    const { input, threadId, strategy } = request;
+    const threadHeader = { [THREAD_HEADER]: threadId };
+    const admission = gate.enter();
+    if (admission === "full" || admission === "draining") return failureResponse(c, REFUSED[admission](config.serve.maxTurns), threadHeader);
+    const disconnected = new AbortController();
+    const signal = AbortSignal.any([c.req.raw.signal, disconnected.signal, admission.signal]);
+    let turn: StartedTurn;
+    try {
+      turn = await startTurn(graph, input, { threadId, signal, strategy });
+    } catch (error) {
+      admission.leave();
+      const failure = turnFailure(error, admission);
+      logFailure(logger, threadId, failure, error);
+      return failureResponse(c, failure, threadHeader);
+    }
+    if (!wantsEvents(c)) {
+      try {
+        return c.json(await turn.consume(), 200, threadHeader);
+      } catch (error) {
+        const failure = turnFailure(error, admission);
+        logFailure(logger, threadId, failure, error);
+        return failureResponse(c, failure, threadHeader);
+      } finally {
+        admission.leave();
+      }
+    }
+    c.header(THREAD_HEADER, threadId);
+    return streamSSE(c, async (stream) => {
+      stream.onAbort(() => disconnected.abort(new Error("the client disconnected")));
+      // Handlers are synchronous; writes are chained so events keep their order.
+      let writes: Promise<void> = Promise.resolve();
+      const send = (event: string, data: unknown) => {
+        writes = writes.then(() => stream.writeSSE({ event, data: JSON.stringify(data) }));
+      };
+      try {
+        const result = await turn.consume({ onToken: (text) => send("token", { text }), onEvent: (event) => send("event", event) });
+        send("result", result);
+      } catch (error) {
+        const failure = turnFailure(error, admission);
+        logFailure(logger, threadId, failure, error);
+        send("error", errorBody(failure));
+      } finally {
+        await writes.catch(() => undefined);
+        admission.leave();
+      }
+    });
+  };
+}
