@@ -5,7 +5,8 @@
  * types, settings, the result contract and the helpers that print it. That is all `bruno --help`,
  * `--version` and argument errors need.
  *
- * Loaded on first use through `loadRuntime()` (`ask`, `chat`) and `loadModelAdmin()` (`models`):
+ * Loaded on first use through `loadRuntime()` (`ask`, `chat`, `serve`), `loadServe()` (`serve`)
+ * and `loadModelAdmin()` (`models`):
  * the graph, the providers, telemetry and checkpointers.
  */
 
@@ -73,6 +74,11 @@ export async function releaseRuntime(): Promise<void> {
 /** Sends the traces the runtime batched (LangSmith); a no-op when it was never loaded or tracing is off. */
 export async function flushRuntimeTraces(): Promise<void> {
   await (await loadedRuntime())?.flushTraces();
+}
+
+/** `bruno serve`'s HTTP app, server and shutdown (Hono, @hono/node-server); the graph comes from `loadRuntime()`. */
+export async function loadServe() {
+  return import("./serve/index.js");
 }
 
 /** The Ollama admin client for `bruno models` (no graph, no LangChain). */
