@@ -127,11 +127,14 @@ export class SqliteThreadLock implements ThreadLock {
     }
   }
 
-  /** Stops every heartbeat and frees the threads this process holds; waiting turns end with CANCELLED. */
+  /**
+   * Stops every heartbeat and frees the threads this process holds: a turn still running loses
+   * its lease (`lost`, so it saves nothing), and waiting turns end with CANCELLED.
+   */
   async close(): Promise<void> {
     this.closing.abort();
     for (const held of [...this.held]) {
-      this.end(held);
+      this.lose(held, "the conversation database was closed");
       this.free(held);
     }
   }
