@@ -7,6 +7,7 @@ export * from "./graph/index.js";
 export { buildGenerationGraph, createGenerationGraph, type GenerationGraph } from "./app/createGraph.js";
 export { graphDeps, type GenerationDeps, type GenerationGraphOptions } from "./app/deps.js";
 export { openCheckpointer, openDatabase, isPostgresUrl, type Database, type DatabaseKind } from "./persistence/database.js";
+export { migrateDatabase, type MigrationOutcome } from "./persistence/pgMigrate.js";
 export { createTelemetryApp } from "./app/http.js";
 export {
   loadConfig,

@@ -2,7 +2,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { InvalidInputError, PROVIDERS, QUERY_TYPES, type Provider, type QueryType } from "../app/index.js";
 import { ENVIRONMENT, USAGE } from "./usage.js";
 
-export const COMMANDS = ["ask", "chat", "models"] as const;
+export const COMMANDS = ["ask", "chat", "models", "db"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export { USAGE };
@@ -67,6 +67,20 @@ ${HOST}
 ${COMMON}
 
 ${ENVIRONMENT}`,
+  db: `Usage: bruno db migrate [options]
+
+Creates or updates the conversation tables of the database --db (or BRUNO_DB) names, a
+PostgreSQL URL (postgres://user:password@host:5432/database) or a SQLite file, and says what
+it did. Safe to run from several processes at once (PostgreSQL: under an advisory lock).
+Opening a database does the same when its tables are missing or behind; run this step
+where the service's database user may not create tables (migrate as their owner).
+
+Options:
+  --db URL|PATH      the database (default BRUNO_DB)
+  --json             print what was done (JSON)
+${COMMON}
+
+${ENVIRONMENT}`,
 };
 
 export interface CommonOptions {
@@ -86,6 +100,7 @@ export type Command =
   | { name: "ask"; query: string; docs: string[]; thread?: string | undefined; model?: string | undefined; type?: QueryType | undefined; topK: number; options: CommonOptions }
   | { name: "chat"; docs: string[]; thread?: string | undefined; model?: string | undefined; topK: number; options: CommonOptions }
   | { name: "models"; warm: boolean; warmTag?: string | undefined; options: CommonOptions }
+  | { name: "db"; action: "migrate"; options: CommonOptions }
   /** Usage text: global, or of one command. `misuse` (no command given): on stderr, exit 2. */
   | { name: "help"; command?: CommandName | undefined; misuse: boolean }
   | { name: "version" };
@@ -111,6 +126,7 @@ const OPTIONS = {
   ask: { ...CONVERSATION, type: { type: "string" }, ...HOST_OPTION, ...ENGINE_OPTIONS, json: { type: "boolean", default: false }, ...VERBOSE },
   chat: { ...CONVERSATION, ...HOST_OPTION, ...ENGINE_OPTIONS, ...VERBOSE },
   models: { warm: { type: "boolean", default: false }, ...HOST_OPTION, json: { type: "boolean", default: false }, ...VERBOSE },
+  db: { db: { type: "string" }, json: { type: "boolean", default: false }, ...VERBOSE },
 } satisfies Record<CommandName, ParseArgsConfig["options"]>;
 
 /** A value inside a message, quoted so the quotes stay balanced whatever it contains. */
@@ -222,5 +238,9 @@ export function parseCommand(argv: readonly string[]): Command {
     case "models":
       if (parsed.positionals.length > (v.warm ? 1 : 0)) throw usageError("models takes no arguments except a tag after --warm", name);
       return { name: "models", warm: v.warm ?? false, warmTag: parsed.positionals[0], options };
+    case "db":
+      if (parsed.positionals[0] !== "migrate" || parsed.positionals.length > 1)
+        throw usageError(`db takes one action, migrate${parsed.positionals[0] === undefined ? "" : `, not ${quote(parsed.positionals.join(" "))}`}`, name);
+      return { name: "db", action: "migrate", options };
   }
 }
