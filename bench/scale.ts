@@ -48,8 +48,12 @@ if (values.db !== "postgres" && values.db !== "sqlite") {
 }
 const db = values.db;
 const pace = { firstTokenMs: 50, tokenMs: 15 };
-/** Settings of every replica: quiet logs, and a per-host bulkhead wide enough for the peak (see docs/deploying.md). */
-const replicaEnv = { BRUNO_LOG_LEVEL: "warn", BRUNO_CONCURRENCY: "8" };
+/**
+ * Settings of every replica (sized as docs/deploying.md says): quiet logs; 8 model calls in flight
+ * per Ollama server, so one server alone still carries the peak; 14 turns at once (503 beyond),
+ * each holding one of 16 PostgreSQL connections for its thread lock, 2 left for saving.
+ */
+const replicaEnv = { BRUNO_LOG_LEVEL: "warn", BRUNO_CONCURRENCY: "8", BRUNO_SERVE_MAX_TURNS: "14", BRUNO_DB_POOL_SIZE: "16" };
 const started = performance.now();
 const log = (line: string): void => void process.stderr.write(`[scale ${((performance.now() - started) / 1000).toFixed(1)} s] ${line}\n`);
 

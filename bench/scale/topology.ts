@@ -55,17 +55,26 @@ function node(bin: string): string[] {
   return bin.endsWith(".ts") ? ["--import", "tsx", bin] : [bin];
 }
 
-async function startFake(index: number, pace: Pace): Promise<Service> {
+/** What has been started so far, for `stop()` (filled in as each piece starts, so a failure half-way leaks nothing). */
+interface Started {
+  services: Service[];
+  pg?: PostgresCluster;
+  sqliteDir?: string;
+}
+
+async function startFake(index: number, pace: Pace, started: Started): Promise<Service> {
   const port = await closedPort();
   const models = CATALOG_MODELS.map((m) => m.name).join(",");
   const args = ["--import", "tsx", "src/testing/cli.ts", "--port", String(port), "--models", models];
   const proc = spawnProcess(process.execPath, [...args, "--first-token-delay-ms", String(pace.firstTokenMs), "--token-delay-ms", String(pace.tokenMs)], { timeoutMs: 0 });
-  const started = Date.now();
+  const service = { name: `ollama-${String.fromCharCode(97 + index)}`, url: `http://127.0.0.1:${port}`, proc };
+  started.services.push(service);
+  const since = Date.now();
   while (!proc.stderr().includes("listening on")) {
-    if (proc.exited() || Date.now() - started > READY_TIMEOUT_MS) throw new Error(`Ollama test server ${index} did not start:\n${proc.output()}`);
+    if (proc.exited() || Date.now() - since > READY_TIMEOUT_MS) throw new Error(`Ollama test server ${index} did not start:\n${proc.output()}`);
     await sleep(50);
   }
-  return { name: `ollama-${String.fromCharCode(97 + index)}`, url: `http://127.0.0.1:${port}`, proc };
+  return service;
 }
 
 async function ready(url: string, proc: Spawned, name: string): Promise<void> {
@@ -85,43 +94,47 @@ async function ready(url: string, proc: Spawned, name: string): Promise<void> {
   throw new Error(`${name} was not ready within ${READY_TIMEOUT_MS / 1000} s (last /readyz: ${last}):\n${proc.output().slice(-4000)}`);
 }
 
-async function startReplica(index: number, options: TopologyOptions, env: Record<string, string>): Promise<Service> {
-  const port = await closedPort();
+function startReplica(index: number, options: TopologyOptions, env: Record<string, string>, started: Started, port: number): Service {
   const proc = spawnProcess(process.execPath, [...node(options.bin), "serve", "--port", String(port), "--host", "127.0.0.1"], { env, timeoutMs: 0 });
-  const url = `http://127.0.0.1:${port}`;
-  return { name: `replica-${index + 1}`, url, proc };
+  const service = { name: `replica-${index + 1}`, url: `http://127.0.0.1:${port}`, proc };
+  started.services.push(service);
+  return service;
+}
+
+/** A throwaway PostgreSQL cluster, or a SQLite file in a temporary folder. */
+async function openDatabase(options: TopologyOptions, started: Started): Promise<{ db: string; dbLabel: string }> {
+  if (options.db === "postgres") {
+    const pg = await startPostgres({ install: true, log: options.log });
+    started.pg = pg;
+    options.log(`PostgreSQL ready on port ${pg.port}`);
+    return { db: pg.url, dbLabel: `PostgreSQL on 127.0.0.1:${pg.port}` };
+  }
+  started.sqliteDir = mkdtempSync(join(tmpdir(), "bruno-scale-"));
+  return { db: join(started.sqliteDir, "threads.sqlite"), dbLabel: "a SQLite file shared by the replicas" };
+}
+
+/** Both results, once both have settled (so nothing is still starting when a failure stops everything). */
+async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === "rejected") throw x.reason;
+  if (y.status === "rejected") throw y.reason;
+  return [x.value, y.value];
 }
 
 /** Starts the database, the test servers and the replicas, and waits until every replica is ready. */
 export async function startTopology(options: TopologyOptions): Promise<Topology> {
-  const services: Service[] = [];
-  let pg: PostgresCluster | undefined;
-  let sqliteDir: string | undefined;
+  const started: Started = { services: [] };
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    for (const s of services) s.proc.kill("SIGKILL");
-    await Promise.all(services.map((s) => s.proc.exit));
-    await pg?.stop();
-    if (sqliteDir) rmSync(sqliteDir, { recursive: true, force: true });
+    for (const s of started.services) s.proc.kill("SIGKILL");
+    await Promise.all(started.services.map((s) => s.proc.exit));
+    await started.pg?.stop();
+    if (started.sqliteDir) rmSync(started.sqliteDir, { recursive: true, force: true });
   };
   try {
-    let db: string;
-    let dbLabel: string;
-    if (options.db === "postgres") {
-      pg = await startPostgres({ install: true, log: options.log });
-      db = pg.url;
-      dbLabel = `PostgreSQL on 127.0.0.1:${pg.port}`;
-      options.log(`PostgreSQL ready on port ${pg.port}`);
-    } else {
-      sqliteDir = mkdtempSync(join(tmpdir(), "bruno-scale-"));
-      db = join(sqliteDir, "threads.sqlite");
-      dbLabel = "SQLite file shared by the replicas";
-    }
-    const fakes: Service[] = [];
-    for (let i = 0; i < options.fakes; i += 1) fakes.push(await startFake(i, options.pace));
-    services.push(...fakes);
+    const [{ db, dbLabel }, fakes] = await both(openDatabase(options, started), Promise.all(Array.from({ length: options.fakes }, (_, i) => startFake(i, options.pace, started))));
     options.log(`Ollama test servers: ${fakes.map((f) => f.url).join(", ")}`);
     const env = { ...options.env, BRUNO_DB: db, OLLAMA_HOSTS: fakes.map((f) => f.url).join(",") };
     if (options.db === "postgres") {
@@ -130,8 +143,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
       options.log("schema created with `bruno db migrate`");
     }
     const replicas: Service[] = [];
-    for (let i = 0; i < options.replicas; i += 1) replicas.push(await startReplica(i, options, env));
-    services.push(...replicas);
+    for (let i = 0; i < options.replicas; i += 1) replicas.push(startReplica(i, options, env, started, await closedPort()));
     await Promise.all(replicas.map((r) => ready(r.url, r.proc, r.name)));
     options.log(`replicas ready: ${replicas.map((r) => r.url).join(", ")}`);
     return { db, dbLabel, fakes, replicas, stop };
