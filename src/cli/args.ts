@@ -2,7 +2,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { InvalidInputError, PROVIDERS, QUERY_TYPES, type Provider, type QueryType } from "../app/index.js";
 import { ENVIRONMENT, USAGE } from "./usage.js";
 
-export const COMMANDS = ["ask", "chat", "models", "db"] as const;
+export const COMMANDS = ["ask", "chat", "models", "db", "serve"] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export { USAGE };
@@ -81,6 +81,32 @@ Options:
 ${COMMON}
 
 ${ENVIRONMENT}`,
+  serve: `Usage: bruno serve [--port N] [--host ADDR] [options]
+
+An HTTP server for replicas behind a load balancer: POST /v1/generate answers a turn (the
+object \`bruno ask --json\` prints; Server-Sent Events with Accept: text/event-stream),
+GET /healthz, /readyz and /metrics. Threads live in the database (--db), so replicas sharing
+one carry a conversation between them. On SIGTERM or Ctrl-C new requests get 503, turns in
+flight may finish within BRUNO_SERVE_GRACE_MS, then are cancelled (nothing of them is saved),
+and it exits 0. docs/operating.md, "bruno serve", has the API.
+
+Options:
+  --port N           port to listen on (default BRUNO_SERVE_PORT or 8080; 0 picks a free one)
+  --host ADDR        address to LISTEN on (default BRUNO_SERVE_HOST or 127.0.0.1; 0.0.0.0 for
+                     every interface). Unlike the other commands, not the Ollama address:
+                     set that with OLLAMA_HOST, or OLLAMA_HOSTS for several servers
+  --db URL|PATH      conversation database: a PostgreSQL URL (replicas) or a SQLite file
+                     (default BRUNO_DB, else in memory: one process only)
+  --thread-strategy enqueue|reject
+                     when a thread is answering another turn and the request names no
+                     "strategy" (default BRUNO_THREAD_STRATEGY or enqueue)
+  --provider P       ollama (default) or embedded (the llama.cpp engine in this process)
+  --model-file GGUF  a local .gguf file for the embedded engine; implies --provider embedded
+${COMMON}
+
+Environment: OLLAMA_HOST / OLLAMA_HOSTS, BRUNO_DB, BRUNO_API_TOKEN (bearer token required on
+/v1/*), BRUNO_SERVE_MAX_TURNS, BRUNO_SERVE_BODY_LIMIT, BRUNO_SERVE_GRACE_MS, LOG_LEVEL and the
+BRUNO_* settings (README, Configuration).`,
 };
 
 export interface CommonOptions {
@@ -100,6 +126,8 @@ export type Command =
   | { name: "ask"; query: string; docs: string[]; thread?: string | undefined; model?: string | undefined; type?: QueryType | undefined; topK: number; options: CommonOptions }
   | { name: "chat"; docs: string[]; thread?: string | undefined; model?: string | undefined; topK: number; options: CommonOptions }
   | { name: "models"; warm: boolean; warmTag?: string | undefined; options: CommonOptions }
+  /** `listen`: the address to listen on (`--host`); `options.host` stays unset (the Ollama address comes from the environment). */
+  | { name: "serve"; port?: number | undefined; listen?: string | undefined; options: CommonOptions }
   | { name: "db"; action: "migrate"; options: CommonOptions }
   /** Usage text: global, or of one command. `misuse` (no command given): on stderr, exit 2. */
   | { name: "help"; command?: CommandName | undefined; misuse: boolean }
@@ -126,6 +154,7 @@ const OPTIONS = {
   ask: { ...CONVERSATION, type: { type: "string" }, ...HOST_OPTION, ...ENGINE_OPTIONS, json: { type: "boolean", default: false }, ...VERBOSE },
   chat: { ...CONVERSATION, ...HOST_OPTION, ...ENGINE_OPTIONS, ...VERBOSE },
   models: { warm: { type: "boolean", default: false }, ...HOST_OPTION, json: { type: "boolean", default: false }, ...VERBOSE },
+  serve: { port: { type: "string" }, ...HOST_OPTION, db: { type: "string" }, "thread-strategy": { type: "string" }, ...ENGINE_OPTIONS, ...VERBOSE },
   db: { db: { type: "string" }, json: { type: "boolean", default: false }, ...VERBOSE },
 } satisfies Record<CommandName, ParseArgsConfig["options"]>;
 
@@ -198,6 +227,7 @@ export function parseCommand(argv: readonly string[]): Command {
     "model-file"?: string;
     json?: boolean;
     warm?: boolean;
+    port?: string;
     verbose?: boolean;
   };
   const provider = v.provider?.toLowerCase();
@@ -211,7 +241,7 @@ export function parseCommand(argv: readonly string[]): Command {
     throw usageError(`--thread-strategy must be one of ${THREAD_STRATEGY_CHOICES.join(", ")}, not ${quote(v["thread-strategy"] as string)}`, name);
   }
   const options: CommonOptions = {
-    host: v.host,
+    host: name === "serve" ? undefined : v.host,
     db: v.db,
     threadStrategy: strategy as ThreadStrategyChoice | undefined,
     provider: provider as Provider | undefined,
@@ -238,6 +268,15 @@ export function parseCommand(argv: readonly string[]): Command {
     case "models":
       if (parsed.positionals.length > (v.warm ? 1 : 0)) throw usageError("models takes no arguments except a tag after --warm", name);
       return { name: "models", warm: v.warm ?? false, warmTag: parsed.positionals[0], options };
+    case "serve": {
+      if (parsed.positionals.length > 0) throw usageError("serve takes no arguments; send questions to POST /v1/generate", name);
+      const port = v.port === undefined ? undefined : Number(v.port);
+      if (port !== undefined && !(v.port?.trim() !== "" && Number.isInteger(port) && port >= 0 && port <= 65535)) {
+        throw usageError(`--port must be a whole number from 0 to 65535 (0 picks a free port), not ${quote(v.port ?? "")}`, name);
+      }
+      if (v.host !== undefined && v.host.trim() === "") throw usageError("--host needs the address to listen on, such as 127.0.0.1 or 0.0.0.0", name);
+      return { name: "serve", port, listen: v.host?.trim(), options };
+    }
     case "db":
       if (parsed.positionals[0] !== "migrate" || parsed.positionals.length > 1)
         throw usageError(`db takes one action, migrate${parsed.positionals[0] === undefined ? "" : `, not ${quote(parsed.positionals.join(" "))}`}`, name);

@@ -332,6 +332,8 @@ export async function runCommand(io: CliIO): Promise<number> {
         return await chat(cmd, run);
       case "models":
         return await models(cmd, run);
+      case "serve":
+        return await (await import("./serve.js")).serveCommand(cmd, run);
       case "db":
         return await (await import("./db.js")).dbCommand(cmd, run);
     }

@@ -14,6 +14,7 @@ Commands:
   ask "<query>"  answer one question from --docs, streaming the answer, then its sources
   chat           a conversation on one thread: one question per line of input
   models         what the Ollama server has installed, checked against the model catalog
+  serve          an HTTP server for replicas: POST /v1/generate, /healthz, /readyz, /metrics
   db migrate     create or update the conversation tables of --db / BRUNO_DB (PostgreSQL, SQLite)
 
 Options:

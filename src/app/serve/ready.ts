@@ -23,7 +23,7 @@ function describe(error: unknown): string {
 
 /** A model server that knows several hosts and whether each answers (a pool of Ollama hosts). */
 interface HostLister {
-  hosts(options?: { signal?: AbortSignal }): unknown;
+  hosts(options?: { fresh?: boolean; signal?: AbortSignal }): unknown;
 }
 
 function listsHosts(admin: ModelServer): admin is ModelServer & HostLister {
@@ -45,7 +45,7 @@ function hostEntries(list: unknown): HostReadiness[] {
 async function checkHosts(admin: ModelServer, signal: AbortSignal): Promise<HostReadiness[]> {
   if (listsHosts(admin)) {
     try {
-      const hosts = hostEntries(await admin.hosts({ signal }));
+      const hosts = hostEntries(await admin.hosts({ fresh: true, signal }));
       if (hosts.length > 0) return hosts;
     } catch (error) {
       return [{ host: admin.host, reachable: false, error: describe(error) }];
