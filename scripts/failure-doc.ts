@@ -23,14 +23,14 @@ const KIND_LABEL: Partial<Record<FailureKind, string>> = {
 export function renderPolicySection(): string {
   const rows = (Object.entries(FAILURE_POLICY) as [FailureKind, (typeof FAILURE_POLICY)[FailureKind]][]).map(
     ([kind, rule]) =>
-      `| ${KIND_LABEL[kind] ?? `\`${kind}\``} | ${rule.retry ? "yes" : "no"} | ${rule.circuit ? "yes" : "no"} | ${rule.then === "next-model" ? "next model" : "ends the turn"} | ${rule.why} |`,
+      `| ${KIND_LABEL[kind] ?? `\`${kind}\``} | ${rule.retry ? "yes" : "no"} | ${rule.circuit ? "yes" : "no"} | ${rule.failover ? "yes" : "no"} | ${rule.then === "next-model" ? "next model" : "ends the turn"} | ${rule.why} |`,
   );
   return [
     POLICY_START,
     "<!-- Generated from src/runtime/failurePolicy.ts by `npm run docs:failures`; edit the table there. -->",
     "",
-    "| failure | retried on the same model | counts against its circuit | then | why |",
-    "| --- | --- | --- | --- | --- |",
+    "| failure | retried on the same model | counts against its circuit | same model on another host | then | why |",
+    "| --- | --- | --- | --- | --- | --- |",
     ...rows,
     POLICY_END,
   ].join("\n");

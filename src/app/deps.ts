@@ -1,11 +1,12 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import { loadConfig, withOllamaCredentials, type BrunoConfig } from "../config/config.js";
+import { loadConfig, ollamaHostList, withOllamaCredentials, type BrunoConfig } from "../config/config.js";
 import type { ModelCatalog } from "../domain/catalog.js";
 import { createOllamaChatModelFactory } from "../providers/ollama/chatModel.js";
 import { type ChatModelFactory } from "../providers/ports.js";
 import { systemClock, type Clock } from "../runtime/clock.js";
 import type { Logger } from "pino";
 import { createOllamaModelServer } from "../providers/ollama/server.js";
+import { createOllamaHostPool } from "../providers/ollama/pool.js";
 import { type ModelServer } from "../providers/ports.js";
 import { createEmbeddedProvider } from "../providers/embedded/provider.js";
 import { Resilience } from "../runtime/resilience.js";
@@ -24,7 +25,7 @@ export interface GenerationGraphOptions {
   config?: BrunoConfig;
   /** Overrides the catalog of `config`. */
   catalog?: ModelCatalog;
-  /** Overrides `config.ollamaHost` for the default admin and chat model factory. */
+  /** Overrides `config.ollamaHost` (and `config.ollamaHosts`: one server) for the default admin and chat model factory. */
   ollamaHost?: string;
   /** Where the installed models come from; the Ollama server, or the embedded engine's GGUF files when `embedded.provider` is "embedded". */
   admin?: ModelServer;
@@ -63,27 +64,29 @@ export function lazyDeps(options: GenerationGraphOptions): () => GenerationDeps 
     const config: BrunoConfig = {
       ...base,
       // Credentials go with their address: another address brings its own, or none.
-      ...(options.ollamaHost ? withOllamaCredentials({ ollamaHost: options.ollamaHost, ollamaCredentials: undefined }) : {}),
+      ...(options.ollamaHost ? withOllamaCredentials({ ollamaHost: options.ollamaHost, ollamaCredentials: undefined, ollamaHosts: undefined }) : {}),
       ...(options.catalog ? { catalog: options.catalog } : {}),
     };
     const telemetry = options.telemetry ?? createTelemetry({ ...(options.logger ? { logger: options.logger } : {}), logLevel: config.logLevel });
     const logger = options.logger ?? telemetry.logger;
     const embedded = config.embedded.provider === "embedded" && !(options.admin && options.chatModelFactory) ? createEmbeddedProvider(config, logger) : undefined;
-    const admin =
-      options.admin ??
+    // OLLAMA_HOSTS: one client per server behind a pool; one server: its client alone, as ever.
+    const hosts = ollamaHostList(config);
+    const primary = hosts[0] as (typeof hosts)[number];
+    const ollamaServer = (address: string, credentials: BrunoConfig["ollamaCredentials"]) =>
       telemetry.instrumentModelServer(
-        embedded?.admin ??
-          createOllamaModelServer({
-            host: config.ollamaHost,
-            credentials: config.ollamaCredentials,
-            timeoutMs: config.timeouts.adminMs,
-            tagsTtlMs: config.tagsTtlMs,
-            ...(options.clock ? { clock: options.clock } : {}),
-          }),
+        createOllamaModelServer({ host: address, credentials, timeoutMs: config.timeouts.adminMs, tagsTtlMs: config.tagsTtlMs, ...(options.clock ? { clock: options.clock } : {}) }),
         logger,
       );
+    const admin =
+      options.admin ??
+      (embedded
+        ? telemetry.instrumentModelServer(embedded.admin, logger)
+        : hosts.length > 1
+          ? createOllamaHostPool({ servers: hosts.map((h) => ollamaServer(h.address, h.credentials)), tagsTtlMs: config.tagsTtlMs, ...(options.clock ? { clock: options.clock } : {}) })
+          : ollamaServer(primary.address, primary.credentials));
     const resilience = options.resilience ?? new Resilience(config);
-    telemetry.watchResilience(resilience, admin.host);
+    for (const host of admin.addresses ?? [admin.host]) telemetry.watchResilience(resilience, host);
     deps = {
       config,
       catalog: config.catalog,
@@ -95,7 +98,7 @@ export function lazyDeps(options: GenerationGraphOptions): () => GenerationDeps 
       tokenEstimator: options.tokenEstimator ?? new TokenEstimator(),
       responseCache: options.responseCache ?? new BoundedMemoryCache({ maxEntries: config.cache.maxEntries, ttlMs: config.cache.ttlMs, ...(options.clock ? { clock: options.clock } : {}) }),
       chatModelFactory:
-        options.chatModelFactory ?? embedded?.chatModelFactory ?? createOllamaChatModelFactory({ host: config.ollamaHost, credentials: config.ollamaCredentials, keepAlive: config.keepAlive }),
+        options.chatModelFactory ?? embedded?.chatModelFactory ?? createOllamaChatModelFactory({ host: primary.address, credentials: primary.credentials, hosts, keepAlive: config.keepAlive }),
     };
     return deps;
   };

@@ -76,7 +76,10 @@ export function describeEvent(event: GenerationEvent): string | undefined {
     case "queued":
       return event.waitMs >= 1000 ? `waited ${(event.waitMs / 1000).toFixed(1)} s for a free slot on ${event.host}` : undefined;
     case "answer_restart":
+      if (event.reason === "failover") return `answer restarts: ${event.model} on another host`;
       return event.reason === "retry" ? `answer restarts: retrying ${event.model}` : `answer restarts: falling back to ${event.next}`;
+    case "failover":
+      return `${event.model} on ${event.from}: ${event.code}; trying ${event.to}`;
     case "repair":
       return `citation ${formatMarkers(event.markers)} points at no document; asking the model to correct it`;
     case "repair_failed":

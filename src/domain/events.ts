@@ -28,10 +28,15 @@ export type GenerationEvent =
   | { type: "fallback"; from: string; to: string; code: string; outcome: "failed" | "skipped" }
   /** A model was passed over without a request (its circuit is open). */
   | { type: "skipped"; model: string; code: string }
-  /** Text of an abandoned attempt already streamed: what follows replaces it. */
-  | { type: "answer_restart"; model: string; next: string; reason: "retry" | "fallback" }
-  /** A model answered (`cached`: from the response cache, nothing evaluated). */
-  | { type: "answered"; model: string; usage: Usage; cached: boolean }
+  /**
+   * Text of an abandoned attempt already streamed: what follows replaces it (`retry`: the same
+   * model again; `fallback`: the next model; `failover`: the same model on another host).
+   */
+  | { type: "answer_restart"; model: string; next: string; reason: "retry" | "fallback" | "failover" }
+  /** Several Ollama hosts: a host failed (`code`) and the same model is tried on the next host that has it. */
+  | { type: "failover"; model: string; from: string; to: string; code: string }
+  /** A model answered (`cached`: from the response cache, nothing evaluated; `host`: which server, with several). */
+  | { type: "answered"; model: string; usage: Usage; cached: boolean; host?: string }
   /** validateCitations: markers that point at no document, sent back for one repair round. */
   | { type: "repair"; markers: number[]; documents: number }
   /** The repair round failed; the first answer is kept. */

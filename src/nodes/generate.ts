@@ -1,6 +1,6 @@
 import { AIMessage, HumanMessage, mapStoredMessagesToChatMessages, type AIMessageChunk, type BaseMessage } from "@langchain/core/messages";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { CircuitOpenError, GenerationError, TimeoutError, isBrunoError, type BrunoError } from "../domain/errors.js";
+import { CircuitOpenError, GenerationError, ServerError, TimeoutError, isBrunoError, type BrunoError } from "../domain/errors.js";
 import type { GenerationDeps } from "./deps.js";
 import { documentsInPrompt, EMPTY_USAGE, type Generation } from "../domain/index.js";
 import { type GenerationStateType, type GenerationUpdate } from "./state.js";
@@ -9,7 +9,7 @@ import { DEFAULT_NUM_CTX } from "../domain/catalog.js";
 import { StreamDeadline } from "../runtime/deadline.js";
 import { profileFor } from "../domain/profiles.js";
 import { cancelled, toBrunoError } from "../providers/ollama/errors.js";
-import { handsOver } from "../runtime/failurePolicy.js";
+import { failsOver, handsOver } from "../runtime/failurePolicy.js";
 import { emitStreamEvent } from "./events.js";
 import { currentModel, handOver, nextModel, notice } from "./modelChain.js";
 import type { GenerationEvent } from "../domain/events.js";
@@ -27,8 +27,12 @@ async function messagesFor(state: GenerationStateType): Promise<BaseMessage[]> {
 /**
  * Calls the current model of the chain and streams its tokens out of the graph. Transient
  * failures are retried with backoff under the server's bulkhead and the model's circuit
- * breaker; a model that still fails, or whose circuit is open, is recorded and the next model
- * of the chain is tried; when the chain is spent the run fails with every attempt listed.
+ * breaker. With several Ollama hosts, the call goes to the host with the model that has the
+ * fewest calls in flight, and a failure of that host (the failure policy's `failover`) moves
+ * the same model to the next host at once, also after the first tokens; only the last host
+ * retries. A model that still fails, or whose circuit is open everywhere, is recorded and the
+ * next model of the chain is tried; when the chain is spent the run fails with every attempt
+ * listed.
  */
 export function createGenerateNode(getDeps: () => GenerationDeps) {
   return async function generate(state: GenerationStateType, config: LangGraphRunnableConfig): Promise<GenerationUpdate> {
@@ -37,7 +41,8 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
     const repairRound = state.repairRound ?? 0;
     const model = currentModel(state);
     if (model === undefined) throw new GenerationError("no model selected; selectModel must run before generate");
-    const host = deps.admin.host;
+    // One server: its address. Several (OLLAMA_HOSTS): the ones that have the model, asked below.
+    const pooled = deps.admin.hostsWith !== undefined;
     const queryProfile = profileFor(state.queryType);
     const profile = state.answerTokens !== undefined && state.answerTokens < queryProfile.maxTokens ? { ...queryProfile, maxTokens: state.answerTokens } : queryProfile;
     const log = deps.telemetry.runLogger(deps.logger, config, { model, queryType: state.queryType, attempt: index + 1, repair: repairRound > 0 });
@@ -57,74 +62,82 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
     let lastAttemptError: BrunoError | undefined;
     /** Text of the current attempt already streamed to the caller. */
     let streamedText = false;
-    const callOnce = async (attemptSignal: AbortSignal): Promise<Generation> => {
-      attempted = true;
-      streamedText = false;
-      const observed = deps.telemetry.modelCall(
-        config,
-        { model, messages, temperature: profile.temperature, maxTokens: profile.maxTokens, numCtx, documents: documents.length },
-        { base: deps.logger, run: log },
-      );
-      const now = deps.clock.now();
-      const remaining = Math.min(turnDeadline, modelDeadline) - now;
-      if (remaining <= 0) {
-        const expired = now >= turnDeadline ? turnExpired(deps.config.timeouts.requestMs) : shareSpent(model);
-        observed.fail(expired, expired);
-        throw expired;
-      }
-      const deadline = new StreamDeadline({
-        ...deps.config.timeouts,
-        totalMs: Math.min(deps.config.timeouts.totalMs, remaining),
-        ...(remaining < deps.config.timeouts.totalMs ? { totalSetting: "this model's share of BRUNO_REQUEST_TIMEOUT_MS" } : {}),
-        signal: attemptSignal,
-        model,
-      });
-      const started = deps.clock.now();
-      try {
-        const chatModel = deps.chatModelFactory({
-          model,
-          profile,
-          numCtx,
-          seed: deps.config.seed,
-          signal: deadline.signal,
-        });
-        const stream = await chatModel.stream(messages, {
-          ...config,
-          runName: traced.runName,
-          metadata: { ...config.metadata, ...traced.metadata },
-          signal: deadline.signal,
-          ...(profile.stop.length > 0 ? { stop: profile.stop } : {}),
-        });
-        let final: AIMessageChunk | undefined;
-        for await (const chunk of stream) {
-          deadline.tick();
-          if (typeof chunk.content !== "string" || chunk.content !== "") {
-            observed.token();
-            streamedText = true;
-          }
-          final = final ? final.concat(chunk) : chunk;
+    const callOnce =
+      (host: string) =>
+      async (attemptSignal: AbortSignal): Promise<Generation> => {
+        attempted = true;
+        streamedText = false;
+        const observed = deps.telemetry.modelCall(
+          config,
+          { model, host, messages, temperature: profile.temperature, maxTokens: profile.maxTokens, numCtx, documents: documents.length },
+          { base: deps.logger, run: log },
+        );
+        const now = deps.clock.now();
+        const remaining = Math.min(turnDeadline, modelDeadline) - now;
+        if (remaining <= 0) {
+          const expired = now >= turnDeadline ? turnExpired(deps.config.timeouts.requestMs) : shareSpent(model);
+          observed.fail(expired, expired);
+          throw expired;
         }
-        if (deadline.signal.aborted) throw deadline.signal.reason;
-        const raw = messageText(final);
-        const text = stripThinking(raw);
-        if (text === "") throw new GenerationError(`model '${model}' returned an empty answer`, { details: { model } });
-        const inputTokens = final?.usage_metadata?.input_tokens;
-        observed.end({ text: raw, inputTokens, outputTokens: final?.usage_metadata?.output_tokens });
-        deps.tokenEstimator.observe(model, state.promptChars ?? 0, inputTokens ?? 0);
-        return { model, text, usage: usageFromMessage(final, deps.clock.now() - started) };
-      } catch (raw) {
-        const error = config.signal?.aborted
-          ? cancelled(config.signal.reason)
-          : (lastAttemptError = deadline.expired ? (deps.clock.now() >= turnDeadline ? turnExpired(deps.config.timeouts.requestMs) : deadline.expired) : toBrunoError(raw, { model, host }));
-        observed.fail(raw, error);
-        throw error;
-      } finally {
-        deadline.dispose();
-      }
-    };
+        const deadline = new StreamDeadline({
+          ...deps.config.timeouts,
+          totalMs: Math.min(deps.config.timeouts.totalMs, remaining),
+          ...(remaining < deps.config.timeouts.totalMs ? { totalSetting: "this model's share of BRUNO_REQUEST_TIMEOUT_MS" } : {}),
+          signal: attemptSignal,
+          model,
+        });
+        const started = deps.clock.now();
+        try {
+          const chatModel = deps.chatModelFactory({
+            model,
+            profile,
+            numCtx,
+            seed: deps.config.seed,
+            signal: deadline.signal,
+            ...(pooled ? { host } : {}),
+          });
+          const stream = await chatModel.stream(messages, {
+            ...config,
+            runName: traced.runName,
+            metadata: { ...config.metadata, ...traced.metadata },
+            signal: deadline.signal,
+            ...(profile.stop.length > 0 ? { stop: profile.stop } : {}),
+          });
+          let final: AIMessageChunk | undefined;
+          for await (const chunk of stream) {
+            deadline.tick();
+            if (typeof chunk.content !== "string" || chunk.content !== "") {
+              observed.token();
+              streamedText = true;
+            }
+            final = final ? final.concat(chunk) : chunk;
+          }
+          if (deadline.signal.aborted) throw deadline.signal.reason;
+          const raw = messageText(final);
+          const text = stripThinking(raw);
+          if (text === "") throw new GenerationError(`model '${model}' returned an empty answer`, { details: { model } });
+          const inputTokens = final?.usage_metadata?.input_tokens;
+          observed.end({ text: raw, inputTokens, outputTokens: final?.usage_metadata?.output_tokens });
+          deps.tokenEstimator.observe(model, state.promptChars ?? 0, inputTokens ?? 0);
+          return { model, text, usage: usageFromMessage(final, deps.clock.now() - started) };
+        } catch (raw) {
+          const error = config.signal?.aborted
+            ? cancelled(config.signal.reason)
+            : (lastAttemptError = deadline.expired ? (deps.clock.now() >= turnDeadline ? turnExpired(deps.config.timeouts.requestMs) : deadline.expired) : toBrunoError(raw, { model, host }));
+          observed.fail(raw, error);
+          throw error;
+        } finally {
+          deadline.dispose();
+        }
+      };
 
-    if (repairRound === 0 && deps.resilience.isOpen(host, model)) {
-      const open = new CircuitOpenError(host, model, deps.config.breaker.cooldownMs);
+    let hosts = [deps.admin.host];
+    if (deps.admin.hostsWith) {
+      hosts = await deps.admin.hostsWith(model, config.signal ? { signal: config.signal } : {});
+      if (hosts.length === 0) return failed(noHostAnswers(model, deps.admin.addresses ?? []), false);
+    }
+    if (repairRound === 0 && deps.resilience.rank(hosts, model).length === 0) {
+      const open = new CircuitOpenError(hosts[0] ?? deps.admin.host, model, deps.config.breaker.cooldownMs);
       emit({ type: "skipped", model, code: open.code });
       return handOver(deps, config, state, open, "skipped");
     }
@@ -146,35 +159,68 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
       }
     }
     log.info({ event: "generation_started" }, "generation started");
+    const tried: string[] = [];
+    // Ranked right before each call, so that concurrent turns see each other's calls in flight.
+    const candidates = () => {
+      const left = hosts.filter((h) => !tried.includes(h));
+      const ranked = deps.resilience.rank(left, model);
+      return ranked.length > 0 ? ranked : left;
+    };
     try {
-      const generation = await deps.resilience.execute(
-        {
-          host,
+      let generation: Generation | undefined;
+      for (let host = candidates()[0] as string; generation === undefined;) {
+        const others = deps.resilience.rank(
+          hosts.filter((h) => h !== host && !tried.includes(h)),
           model,
-          signal: config.signal,
-          retryWithinMs: modelDeadline - startedAt,
-          onEvent: (event) => {
-            if (event.type === "retry" && streamedText) {
-              emit({ type: "answer_restart", model, next: model, reason: "retry" });
-              streamedText = false;
-            }
-            emit(event);
-            if (event.type === "retry") log.warn({ event: "retry", attemptNo: event.attempt, delayMs: event.delayMs, code: event.code }, "retrying");
-          },
-        },
-        callOnce,
-      );
-      if (cacheKey) await deps.responseCache.update(cacheKey.prompt, cacheKey.llmKey, generation);
-      const u = generation.usage;
-      log.info({ event: "generation_completed", durationMs: u.durationMs, inputTokens: u.inputTokens, outputTokens: u.outputTokens, loadMs: u.loadMs }, "generation completed");
-      emit({ type: "answered", model, usage: u, cached: false });
+        );
+        try {
+          generation = await deps.resilience.execute(
+            {
+              host,
+              model,
+              signal: config.signal,
+              retryWithinMs: tried.length === 0 ? modelDeadline - startedAt : modelDeadline - deps.clock.now(),
+              failover: others.length > 0,
+              onEvent: (event) => {
+                if (event.type === "retry" && streamedText) {
+                  emit({ type: "answer_restart", model, next: model, reason: "retry" });
+                  streamedText = false;
+                }
+                emit(event);
+                if (event.type === "retry") log.warn({ event: "retry", attemptNo: event.attempt, delayMs: event.delayMs, code: event.code }, "retrying");
+              },
+            },
+            callOnce(host),
+          );
+        } catch (raw) {
+          const error = isBrunoError(raw) ? raw : toBrunoError(raw, { model, host });
+          if (error.code === "SERVER_UNREACHABLE") deps.admin.markDown?.(host, error);
+          tried.push(host);
+          const next = candidates()[0];
+          if (next === undefined || config.signal?.aborted || !failsOver(error)) throw error;
+          log.warn({ event: "failover", from: host, to: next, code: error.code }, "host failed, trying the model on another host");
+          emit({ type: "failover", model, from: host, to: next, code: error.code });
+          if (streamedText) emit({ type: "answer_restart", model, next: model, reason: "failover" });
+          streamedText = false;
+          host = next;
+          continue;
+        }
+        if (cacheKey) await deps.responseCache.update(cacheKey.prompt, cacheKey.llmKey, generation);
+        const u = generation.usage;
+        log.info({ event: "generation_completed", durationMs: u.durationMs, inputTokens: u.inputTokens, outputTokens: u.outputTokens, loadMs: u.loadMs }, "generation completed");
+        emit({ type: "answered", model, usage: u, cached: false, ...(pooled ? { host } : {}) });
+      }
       return {
         generation,
-        usage: u,
+        usage: generation.usage,
         ...(repairRound === 0 ? { modelsTried: { model, outcome: "answered" as const } } : {}),
       };
     } catch (raw) {
-      const error = isBrunoError(raw) ? raw : toBrunoError(raw, { model, host });
+      return failed(isBrunoError(raw) ? raw : toBrunoError(raw, { model, host: tried.at(-1) ?? deps.admin.host }), attempted);
+    }
+
+    /** The model is done with: the repair round keeps the first answer; otherwise hand over or end the turn. */
+    function failed(error: BrunoError, requested: boolean): GenerationUpdate {
       log.warn({ event: "generation_failed", code: error.code, err: error.message }, "generation failed");
       // The repair round is optional: whatever stopped it, the first answer stands (unless the caller cancelled).
       if (repairRound > 0 && state.generation && error.code !== "CANCELLED") {
@@ -183,12 +229,23 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
       }
       if (!handsOver(error)) throw error;
       const next = nextModel(state);
-      if (streamedText && next !== undefined) emit({ type: "answer_restart", model, next, reason: "fallback" });
+      if (streamedText && next !== undefined) emit({ type: "answer_restart", model: model as string, next, reason: "fallback" });
       // A circuit that opened during this model's own retries: report the server's failure.
-      if (error.code === "CIRCUIT_OPEN" && attempted && lastAttemptError) return handOver(deps, config, state, lastAttemptError, "failed");
+      if (error.code === "CIRCUIT_OPEN" && requested && lastAttemptError) return handOver(deps, config, state, lastAttemptError, "failed");
       return handOver(deps, config, state, error, error.code === "CIRCUIT_OPEN" ? "skipped" : "failed");
     }
   };
+}
+
+/** Several hosts, none of which has the model and answers. */
+function noHostAnswers(model: string, hosts: readonly string[]): ServerError {
+  return new ServerError(
+    "SERVER_UNREACHABLE",
+    `no Ollama server that has ${model} answers (OLLAMA_HOSTS: ${hosts.join(", ")}): start one with \`ollama serve\`, or install the model on another (\`ollama pull ${model}\`)`,
+    {
+      details: { model, hosts: [...hosts] },
+    },
+  );
 }
 
 function turnExpired(requestMs: number): TimeoutError {

@@ -14,14 +14,16 @@ function pullHint(tag: string): string {
 
 /**
  * Routes the query to a model by the catalog's decision tree, keeps only models installed on
- * the server (`/api/tags`, cached), and records the fallback chain and why.
+ * the server (`/api/tags`, cached; with several hosts, on at least one of them), and records the
+ * fallback chain and why.
  */
 export function createSelectModelNode(getDeps: () => GenerationDeps) {
   return async function selectModel(state: GenerationStateType, config: LangGraphRunnableConfig): Promise<GenerationUpdate> {
     const deps = getDeps();
     const installed = (await deps.admin.listModels(config.signal ? { signal: config.signal } : {})).map((m) => m.name);
     const isInstalled = (tag: string) => installed.some((name) => sameModelTag(name, tag));
-    const host = deps.admin.host;
+    // Several Ollama hosts: the union of their models; messages name every host.
+    const host = deps.admin.addresses && deps.admin.addresses.length > 1 ? `any of ${deps.admin.addresses.join(", ")}` : deps.admin.host;
 
     if (state.model) {
       const explicit = state.model;

@@ -5,6 +5,7 @@ import type { GenerationDeps } from "./deps.js";
 import { documentsInPrompt, EMPTY_USAGE, type Citation, type Notice } from "../domain/index.js";
 import { type GenerationStateType, type GenerationUpdate } from "./state.js";
 import { ollamaEmbedder } from "../providers/ollama/embedder.js";
+import { ollamaHostList } from "../config/ollamaHost.js";
 import { checkCitations, formatMarkers, stripInvalidCitations } from "../tools/citations.js";
 import { cancelled } from "../providers/ollama/errors.js";
 import { emitStreamEvent } from "./events.js";
@@ -30,9 +31,15 @@ async function refine(
   const timeout = AbortSignal.timeout(deps.config.grounding.embedTimeoutMs);
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
   // The embedding model is an Ollama model, also when the embedded engine answers.
-  const host = /^https?:\/\//.test(deps.admin.host) ? deps.admin.host : deps.config.ollamaHost;
+  // With several Ollama hosts, the first one that has the embedding model (else the first listed), with its credentials.
+  const servers = ollamaHostList(deps.config);
+  const withModel = (await deps.admin.hostsWith?.(model, signal ? { signal } : {}).catch(() => [])) ?? [];
+  const chosen = servers.find((h) => withModel.includes(h.address)) ?? servers[0];
+  const single = /^https?:\/\//.test(deps.admin.host) ? deps.admin.host : deps.config.ollamaHost;
+  const host = servers.length > 1 && chosen ? chosen.address : single;
+  const credentials = servers.length > 1 ? chosen?.credentials : deps.config.ollamaCredentials;
   try {
-    const embedder = ollamaEmbedder(host, model, deps.config.keepAlive, combined, deps.config.ollamaCredentials);
+    const embedder = ollamaEmbedder(host, model, deps.config.keepAlive, combined, credentials);
     return { grounding: await refineWithEmbeddings(grounding, embedder, options) };
   } catch (error) {
     if (signal?.aborted) throw cancelled(signal.reason);

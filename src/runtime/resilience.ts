@@ -15,7 +15,7 @@ import {
 import type { BrunoConfig } from "../config/config.js";
 import type { CircuitStateName, ResilienceEvent } from "../domain/events.js";
 import { CancelledError, CircuitOpenError, ServerError, isBrunoError } from "../domain/errors.js";
-import { countsAgainstCircuit, isRetryable } from "./failurePolicy.js";
+import { countsAgainstCircuit, failsOver, isRetryable } from "./failurePolicy.js";
 
 function stateName(state: CircuitState): CircuitStateName {
   switch (state) {
@@ -44,6 +44,11 @@ export interface CallOptions {
   onEvent?: (event: ResilienceEvent) => void;
   /** No retry starts (backoff included) later than this many ms after the call began; unbounded when unset. */
   retryWithinMs?: number | undefined;
+  /**
+   * Another host that has the model is left: a failure that moves to another host (the failure
+   * policy's `failover`) is thrown at once instead of retried here.
+   */
+  failover?: boolean | undefined;
 }
 
 /**
@@ -135,6 +140,22 @@ export class Resilience {
   }
 
   /**
+   * The hosts a call to `model` may go to, best first: those whose (host, model) circuit is not
+   * open, by fewest calls in flight and waiting (ties keep the given order).
+   */
+  rank(hosts: readonly string[], model: string): string[] {
+    const busy = (host: string) => {
+      const { inFlight, queued } = this.load(host);
+      return inFlight + queued;
+    };
+    return hosts
+      .filter((host) => !this.isOpen(host, model))
+      .map((host, i) => ({ host, i, busy: busy(host) }))
+      .sort((a, b) => a.busy - b.busy || a.i - b.i)
+      .map((e) => e.host);
+  }
+
+  /**
    * Runs `fn` under the bulkhead and breaker, retrying what the failure policy retries, with
    * exponential backoff and jitter between attempts. The caller's signal ends a backoff sleep at
    * once (cockatiel's own retry sleeps through it), and an abandoned call leaves no timer behind.
@@ -159,7 +180,7 @@ export class Resilience {
           if (error instanceof TaskCancelledError || (signal.aborted && !isBrunoError(error))) {
             throw new CancelledError("the run was cancelled", { cause: error });
           }
-          if (attempt >= maxAttempts || signal.aborted || !isRetryable(error)) throw error;
+          if (attempt >= maxAttempts || signal.aborted || !isRetryable(error) || (options.failover && failsOver(error))) throw error;
           backoff = (backoff ?? new ExponentialBackoff({ initialDelay: this.settings.retry.initialDelayMs, maxDelay: this.settings.retry.maxDelayMs })).next({ attempt, signal });
           const delayMs = backoff.duration;
           // The caller's time for this model is spent: no retry it could not wait for.

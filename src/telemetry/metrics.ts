@@ -1,6 +1,7 @@
 /**
  * The Prometheus metrics of the generation stage (prom-client). Every label value is bounded:
- * model tags, node names, error codes, a few fixed words — never query text, thread or run ids.
+ * model tags, node names, error codes, a few fixed words, the Ollama servers' addresses (`host`:
+ * from the settings, printed without credentials) — never query text, thread or run ids.
  */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { CircuitStateName } from "../domain/events.js";
@@ -26,6 +27,7 @@ export const METRIC_NAMES = {
   runs: "bruno_runs_total",
   runDuration: "bruno_run_duration_seconds",
   fallbacks: "bruno_fallbacks_total",
+  failovers: "bruno_failovers_total",
   retries: "bruno_retries_total",
   circuitState: "bruno_circuit_state",
   circuitTransitions: "bruno_circuit_transitions_total",
@@ -39,15 +41,15 @@ export const METRIC_NAMES = {
 /** The instruments, registered in one registry. */
 export interface BrunoMetrics {
   /** Wall time of each successful model call (request sent → last token). */
-  generationDuration: Histogram<"model">;
+  generationDuration: Histogram<"model" | "host">;
   /** Tokens Ollama counted: `prompt_eval_count` (input) and `eval_count` (output). */
-  tokens: Counter<"model" | "direction">;
+  tokens: Counter<"model" | "host" | "direction">;
   /** Failed model calls (every attempt, retries included) by error code. */
-  errors: Counter<"model" | "error_type">;
-  /** Model calls in flight. */
-  activeRequests: Gauge;
+  errors: Counter<"model" | "host" | "error_type">;
+  /** Model calls in flight, per server. */
+  activeRequests: Gauge<"host">;
   /** From the request to the first non-empty token. */
-  timeToFirstToken: Histogram<"model">;
+  timeToFirstToken: Histogram<"model" | "host">;
   /** Wall time of each node execution. */
   nodeDuration: Histogram<"node">;
   /** Finished turns by query type and outcome (answered, failed, cancelled) and error code. */
@@ -56,16 +58,18 @@ export interface BrunoMetrics {
   runDuration: Histogram<"query_type" | "outcome">;
   /** Fallbacks taken from one model to the next, and why. */
   fallbacks: Counter<"from" | "to" | "reason">;
+  /** Several Ollama hosts: a model moved from a failed server to another one, and why. */
+  failovers: Counter<"model" | "from" | "to" | "reason">;
   /** Retries of a model call after a transient failure. */
-  retries: Counter<"model" | "error_type">;
-  /** 1 for the current circuit state of each model, 0 for the others. */
-  circuitState: Gauge<"model" | "state">;
+  retries: Counter<"model" | "host" | "error_type">;
+  /** 1 for the current state of each (server, model) circuit, 0 for the others. */
+  circuitState: Gauge<"model" | "host" | "state">;
   /** Circuit state changes. */
-  circuitTransitions: Counter<"model" | "state">;
-  /** Model calls waiting for a free slot. */
-  queueDepth: Gauge;
-  /** Time calls waited for a slot (only waits of 1 ms or more are reported). */
-  queueWait: Histogram;
+  circuitTransitions: Counter<"model" | "host" | "state">;
+  /** Model calls waiting for a free slot, per server. */
+  queueDepth: Gauge<"host">;
+  /** Time calls waited for a slot (only waits of 1 ms or more are reported), per server. */
+  queueWait: Histogram<"host">;
   /** Look-ups of the installed-model list (`tags`) and model details (`show`) caches. */
   cacheRequests: Counter<"cache" | "result">;
   /** Citation markers: `invalid` found, `repaired` by the repair round, `stripped` from the answer. */
@@ -76,7 +80,7 @@ export interface BrunoMetrics {
 
 type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
 
-/** The circuit states, worst last; a model with circuits on several servers reports the worst. */
+/** The circuit states, worst last; a (server, model) circuit in several resilience layers reports the worst. */
 export const CIRCUIT_STATES: readonly CircuitStateName[] = ["closed", "half-open", "open", "isolated"];
 
 /** A resilience layer and the Ollama server whose queue it reports. */
@@ -112,12 +116,15 @@ export function addResilienceSource(registry: Registry, source: ResilienceSource
   resilienceSources(registry).set(`${id} ${source.host}`, source);
 }
 
-function worstCircuits(sources: Iterable<ResilienceSource>): Map<string, CircuitStateName> {
-  const worst = new Map<string, CircuitStateName>();
-  for (const { resilience } of sources) {
+function worstCircuits(sources: Iterable<ResilienceSource>): Map<string, { model: string; host: string; state: CircuitStateName }> {
+  const worst = new Map<string, { model: string; host: string; state: CircuitStateName }>();
+  const layers = new Set<Resilience>();
+  for (const { resilience } of sources) layers.add(resilience);
+  for (const resilience of layers) {
     for (const circuit of resilience.circuits()) {
-      const current = worst.get(circuit.model);
-      if (current === undefined || CIRCUIT_STATES.indexOf(circuit.state) > CIRCUIT_STATES.indexOf(current)) worst.set(circuit.model, circuit.state);
+      const key = `${circuit.host}\u0000${circuit.model}`;
+      const current = worst.get(key);
+      if (current === undefined || CIRCUIT_STATES.indexOf(circuit.state) > CIRCUIT_STATES.indexOf(current.state)) worst.set(key, circuit);
     }
   }
   return worst;
@@ -146,29 +153,31 @@ export function createBrunoMetrics(registry: Registry): BrunoMetrics {
   const sources = resilienceSources(registry);
 
   return {
-    generationDuration: histogram(N.generationDuration, "Wall time of successful Ollama generations, request to last token", ["model"], GENERATION_BUCKETS),
-    tokens: counter(N.tokens, "Tokens counted by Ollama (input: prompt_eval_count, output: eval_count)", ["model", "direction"]),
-    errors: counter(N.errors, "Failed Ollama generation calls, every attempt, by error code", ["model", "error_type"]),
-    activeRequests: gauge(N.activeRequests, "Ollama generation calls in flight", []),
-    timeToFirstToken: histogram(N.timeToFirstToken, "Time from the request to the first non-empty token", ["model"], FIRST_TOKEN_BUCKETS),
+    generationDuration: histogram(N.generationDuration, "Wall time of successful Ollama generations, request to last token", ["model", "host"], GENERATION_BUCKETS),
+    tokens: counter(N.tokens, "Tokens counted by Ollama (input: prompt_eval_count, output: eval_count)", ["model", "host", "direction"]),
+    errors: counter(N.errors, "Failed Ollama generation calls, every attempt, by error code", ["model", "host", "error_type"]),
+    activeRequests: gauge(N.activeRequests, "Ollama generation calls in flight, per server", ["host"]),
+    timeToFirstToken: histogram(N.timeToFirstToken, "Time from the request to the first non-empty token", ["model", "host"], FIRST_TOKEN_BUCKETS),
     nodeDuration: histogram(N.nodeDuration, "Wall time of each graph node execution", ["node"], NODE_BUCKETS),
     runs: counter(N.runs, "Finished turns by query type, outcome (answered, failed, cancelled) and error code", ["query_type", "outcome", "error_type"]),
     runDuration: histogram(N.runDuration, "Wall time of whole turns, fallbacks and citation repair included", ["query_type", "outcome"], GENERATION_BUCKETS),
     fallbacks: counter(N.fallbacks, "Fallbacks taken from a failed or skipped model to the next of its chain", ["from", "to", "reason"]),
-    retries: counter(N.retries, "Retries of a model call after a transient failure", ["model", "error_type"]),
-    circuitState: gauge(N.circuitState, "Circuit breaker state per model: 1 for the current state, 0 otherwise", ["model", "state"], function collect() {
+    failovers: counter(N.failovers, "A model moved from a failed Ollama server to another one that has it", ["model", "from", "to", "reason"]),
+    retries: counter(N.retries, "Retries of a model call after a transient failure", ["model", "host", "error_type"]),
+    circuitState: gauge(N.circuitState, "Circuit breaker state per (server, model): 1 for the current state, 0 otherwise", ["model", "host", "state"], function collect() {
       this.reset();
-      for (const [model, current] of worstCircuits(sources.values())) {
-        for (const state of CIRCUIT_STATES) this.set({ model, state }, state === current ? 1 : 0);
+      for (const { model, host, state: current } of worstCircuits(sources.values()).values()) {
+        for (const state of CIRCUIT_STATES) this.set({ model, host, state }, state === current ? 1 : 0);
       }
     }),
-    circuitTransitions: counter(N.circuitTransitions, "Circuit breaker state changes per model", ["model", "state"]),
-    queueDepth: gauge(N.queueDepth, "Model calls waiting for a free slot of the concurrency limit", [], function collect() {
-      let queued = 0;
-      for (const { resilience, host } of sources.values()) queued += resilience.load(host).queued;
-      this.set(queued);
+    circuitTransitions: counter(N.circuitTransitions, "Circuit breaker state changes per (server, model)", ["model", "host", "state"]),
+    queueDepth: gauge(N.queueDepth, "Model calls waiting for a free slot of a server's concurrency limit", ["host"], function collect() {
+      this.reset();
+      const queued = new Map<string, number>();
+      for (const { resilience, host } of sources.values()) queued.set(host, (queued.get(host) ?? 0) + resilience.load(host).queued);
+      for (const [host, n] of queued) this.set({ host }, n);
     }),
-    queueWait: histogram(N.queueWait, "Time model calls waited for a free slot (waits of 1 ms or more)", [], QUEUE_WAIT_BUCKETS),
+    queueWait: histogram(N.queueWait, "Time model calls waited for a free slot (waits of 1 ms or more), per server", ["host"], QUEUE_WAIT_BUCKETS),
     cacheRequests: counter(N.cacheRequests, "Look-ups of the Ollama admin caches (tags: installed models, show: model details)", ["cache", "result"]),
     citations: counter(N.citations, "Citation markers: invalid (out of range) found, repaired by the repair round, stripped from the answer", ["outcome"]),
     documentsDropped: counter(N.documentsDropped, "Lower-ranked documents left out of the prompt to fit the model's context window", ["model"]),

@@ -66,6 +66,8 @@ interface RootFacts {
 
 interface ModelFacts {
   model: string;
+  /** The server's printable address (the `host` label). */
+  host: string;
   firstTokenAt?: number;
 }
 
@@ -92,6 +94,8 @@ function runIdOf(config: RunnableConfig | undefined): string | undefined {
 /** What a model call is: its model, request settings and prompt. */
 export interface ModelCallStart {
   model: string;
+  /** The server the call goes to, as printed (never credentials); a bounded metric label. */
+  host?: string | undefined;
   messages: readonly BaseMessage[];
   temperature?: number | undefined;
   maxTokens?: number | undefined;
@@ -256,6 +260,10 @@ export class RunTracker {
         this.metrics.fallbacks.inc({ from: event.from, to: event.to, reason: event.code });
         span?.addEvent("fallback", { from: event.from, to: event.to, reason: event.code });
         break;
+      case "failover":
+        this.metrics.failovers.inc({ model: event.model, from: event.from, to: event.to, reason: event.code });
+        span?.addEvent("failover", { model: event.model, from: event.from, to: event.to, reason: event.code });
+        break;
       case "skipped":
         span?.addEvent("skipped", { model: event.model, reason: event.code });
         break;
@@ -328,7 +336,7 @@ export class RunTracker {
     const parent = node?.span ? trace.setSpan(context.active(), node.span) : context.active();
     const span = this.tracer.startSpan(`chat ${call.model}`, { kind: SpanKind.CLIENT, attributes }, parent);
     this.openModelCalls += 1;
-    const run: RunRecord = { id: `${node?.id ?? "-"}:model`, ...(root ? { rootId: root.id } : {}), name: call.model, startedAt: now(), span, model: { model: call.model } };
+    const run: RunRecord = { id: `${node?.id ?? "-"}:model`, ...(root ? { rootId: root.id } : {}), name: call.model, startedAt: now(), span, model: { model: call.model, host: call.host ?? "" } };
     if (logger.isLevelEnabled("debug")) {
       logger
         .child({ ...this.runFields(root), model: call.model })
@@ -342,7 +350,7 @@ export class RunTracker {
     if (!run.model || run.model.firstTokenAt !== undefined) return;
     run.model.firstTokenAt = now();
     const seconds = (run.model.firstTokenAt - run.startedAt) / 1000;
-    this.metrics.timeToFirstToken.observe({ model: run.model.model }, seconds);
+    this.metrics.timeToFirstToken.observe({ model: run.model.model, host: run.model.host }, seconds);
     run.span?.addEvent("first_token", { time_to_first_token_ms: Math.round(seconds * 1000) });
   }
 

@@ -72,15 +72,15 @@ export class Telemetry {
   private onResilienceEvent(event: ResilienceEvent): void {
     switch (event.type) {
       case "retry":
-        this.metrics.retries.inc({ model: event.model, error_type: event.code });
+        this.metrics.retries.inc({ model: event.model, host: event.host, error_type: event.code });
         break;
       case "circuit":
-        this.metrics.circuitTransitions.inc({ model: event.model, state: event.state });
-        if (event.state !== "closed") this.logger.warn({ event: "circuit", model: event.model, state: event.state }, `circuit ${event.state}`);
-        else this.logger.info({ event: "circuit", model: event.model, state: event.state }, "circuit closed");
+        this.metrics.circuitTransitions.inc({ model: event.model, host: event.host, state: event.state });
+        if (event.state !== "closed") this.logger.warn({ event: "circuit", model: event.model, host: event.host, state: event.state }, `circuit ${event.state}`);
+        else this.logger.info({ event: "circuit", model: event.model, host: event.host, state: event.state }, "circuit closed");
         break;
       case "queued":
-        this.metrics.queueWait.observe(event.waitMs / 1000);
+        this.metrics.queueWait.observe({ host: event.host }, event.waitMs / 1000);
         break;
     }
   }
@@ -107,6 +107,10 @@ export class Telemetry {
       version: (options) => admin.version(options),
     };
     if (admin.warm) instrumented.warm = admin.warm.bind(admin);
+    if (admin.addresses) Object.assign(instrumented, { addresses: admin.addresses });
+    if (admin.hosts) instrumented.hosts = admin.hosts.bind(admin);
+    if (admin.hostsWith) instrumented.hostsWith = admin.hostsWith.bind(admin);
+    if (admin.markDown) instrumented.markDown = admin.markDown.bind(admin);
     return instrumented;
   }
 
@@ -135,29 +139,30 @@ export class Telemetry {
   modelCall(config: RunnableConfig | undefined, call: ModelCallStart, loggers: { base: Logger; run: Logger }): ModelCallObserver {
     const { metrics: m, tracker } = this;
     const model = call.model;
+    const host = call.host ?? "";
     const run = tracker.startModelCall(config, call, loggers.base);
     const started = performance.now();
-    m.activeRequests.inc();
+    m.activeRequests.inc({ host });
     let open = true;
     const close = (): boolean => {
       if (!open) return false;
       open = false;
-      m.activeRequests.dec();
+      m.activeRequests.dec({ host });
       return true;
     };
     return {
       token: () => tracker.modelToken(run),
       end: (result) => {
         if (!close()) return;
-        m.generationDuration.observe({ model }, (performance.now() - started) / 1000);
-        m.tokens.inc({ model, direction: "input" }, result.inputTokens ?? 0);
-        m.tokens.inc({ model, direction: "output" }, result.outputTokens ?? 0);
+        m.generationDuration.observe({ model, host }, (performance.now() - started) / 1000);
+        m.tokens.inc({ model, host, direction: "input" }, result.inputTokens ?? 0);
+        m.tokens.inc({ model, host, direction: "output" }, result.outputTokens ?? 0);
         tracker.endModelCall(run, result, loggers.base);
       },
       fail: (raw, error) => {
         if (!close()) return;
         const code = isBrunoError(error) ? error.code : "UNKNOWN";
-        if (code !== "CANCELLED") m.errors.inc({ model, error_type: code });
+        if (code !== "CANCELLED") m.errors.inc({ model, host, error_type: code });
         if (isTimeoutError(error)) loggers.run.warn({ event: "timeout", code, elapsedMs: Math.round(performance.now() - started) }, "timeout");
         tracker.failModelCall(run, raw);
       },

@@ -25,13 +25,13 @@ describe("metrics of a run with a failure and a fallback", () => {
     expect(s.server.chatRequests().map((r) => r.model)).toEqual(["sre-agent:v1.0", "llama3.1:8b"]);
 
     const samples = await scrape(s.telemetry);
-    expect(series(samples, M.errors)).toEqual({ "error_type=SERVER_ERROR,model=sre-agent:v1.0": 1 });
+    expect(series(samples, M.errors)).toEqual({ [`error_type=SERVER_ERROR,host=${s.server.url},model=sre-agent:v1.0`]: 1 });
     expect(series(samples, M.fallbacks)).toEqual({ "from=sre-agent:v1.0,reason=SERVER_ERROR,to=llama3.1:8b": 1 });
     // Only successful generations are timed; the failed one is in the errors.
-    expect(series(samples, `${M.generationDuration}_count`)).toEqual({ "model=llama3.1:8b": 1 });
-    expect(series(samples, M.tokens)).toEqual({ "direction=input,model=llama3.1:8b": 321, "direction=output,model=llama3.1:8b": 9 });
-    expect(series(samples, `${M.timeToFirstToken}_count`)).toEqual({ "model=llama3.1:8b": 1 });
-    expect(series(samples, M.activeRequests)).toEqual({ "": 0 });
+    expect(series(samples, `${M.generationDuration}_count`)).toEqual({ [`host=${s.server.url},model=llama3.1:8b`]: 1 });
+    expect(series(samples, M.tokens)).toEqual({ [`direction=input,host=${s.server.url},model=llama3.1:8b`]: 321, [`direction=output,host=${s.server.url},model=llama3.1:8b`]: 9 });
+    expect(series(samples, `${M.timeToFirstToken}_count`)).toEqual({ [`host=${s.server.url},model=llama3.1:8b`]: 1 });
+    expect(series(samples, M.activeRequests)).toEqual({ [`host=${s.server.url}`]: 0 });
     expect(series(samples, `${M.nodeDuration}_count`)).toEqual({
       "node=classify": 1,
       "node=selectModel": 1,
@@ -45,7 +45,7 @@ describe("metrics of a run with a failure and a fallback", () => {
     expect(series(samples, M.cacheRequests)).toEqual({ "cache=tags,result=miss": 1, "cache=show,result=miss": 2 });
     expect(series(samples, M.retries)).toEqual({});
     expect(series(samples, M.documentsDropped)).toEqual({});
-    expect(series(samples, M.circuitState)).toMatchObject({ "model=sre-agent:v1.0,state=closed": 1, "model=sre-agent:v1.0,state=open": 0 });
+    expect(series(samples, M.circuitState)).toMatchObject({ [`host=${s.server.url},model=sre-agent:v1.0,state=closed`]: 1, [`host=${s.server.url},model=sre-agent:v1.0,state=open`]: 0 });
 
     // The histogram's buckets suit 0.1–120 s generations.
     const buckets = samples.filter((x) => x.name === `${M.generationDuration}_bucket`).map((x) => x.labels.le);
@@ -56,7 +56,7 @@ describe("metrics of a run with a failure and a fallback", () => {
     await s.graph.invoke({ query: QUERY, documents: DOCS }, thread("incident-42"));
     const after = await scrape(s.telemetry);
     expect(series(after, M.cacheRequests)).toEqual({ "cache=tags,result=miss": 1, "cache=tags,result=hit": 1, "cache=show,result=miss": 2, "cache=show,result=hit": 1 });
-    expect(series(after, `${M.generationDuration}_count`)).toEqual({ "model=llama3.1:8b": 1, "model=sre-agent:v1.0": 1 });
+    expect(series(after, `${M.generationDuration}_count`)).toEqual({ [`host=${s.server.url},model=llama3.1:8b`]: 1, [`host=${s.server.url},model=sre-agent:v1.0`]: 1 });
     expect(series(after, M.runs)).toEqual({ "error_type=none,outcome=answered,query_type=troubleshooting": 2 });
   });
 
@@ -67,6 +67,8 @@ describe("metrics of a run with a failure and a fallback", () => {
     const samples = await scrape(s.telemetry);
     const allowed: Record<string, RegExp> = {
       model: /^(sre-agent:v1\.0|llama3\.1:8b|llama3\.2:3b)$/,
+      // the server's address from the settings, never credentials
+      host: new RegExp(`^${s.server.url.replace(/\./g, "\\.")}$`),
       from: /^(sre-agent:v1\.0|llama3\.1:8b)$/,
       to: /^(llama3\.1:8b|llama3\.2:3b)$/,
       node: /^(classify|selectModel|buildPrompt|generate|validateCitations)$/,
@@ -99,10 +101,10 @@ describe("metrics beyond the seed", () => {
     const out = await s.graph.invoke({ query: QUERY, documents: DOCS }, thread("t-retry"));
     expect(out.model).toBe("sre-agent:v1.0");
     const samples = await scrape(s.telemetry);
-    expect(series(samples, M.retries)).toEqual({ "error_type=SERVER_BUSY,model=sre-agent:v1.0": 1 });
-    expect(series(samples, M.errors)).toEqual({ "error_type=SERVER_BUSY,model=sre-agent:v1.0": 1 });
+    expect(series(samples, M.retries)).toEqual({ [`error_type=SERVER_BUSY,host=${s.server.url},model=sre-agent:v1.0`]: 1 });
+    expect(series(samples, M.errors)).toEqual({ [`error_type=SERVER_BUSY,host=${s.server.url},model=sre-agent:v1.0`]: 1 });
     expect(series(samples, M.fallbacks)).toEqual({});
-    expect(series(samples, `${M.generationDuration}_count`)).toEqual({ "model=sre-agent:v1.0": 1 });
+    expect(series(samples, `${M.generationDuration}_count`)).toEqual({ [`host=${s.server.url},model=sre-agent:v1.0`]: 1 });
   });
 
   it("circuit state per model: 1 for the current state, transitions counted; an open circuit's model is skipped", async () => {
@@ -111,16 +113,16 @@ describe("metrics beyond the seed", () => {
     await s.graph.invoke({ query: QUERY, documents: DOCS }, thread("t-circuit"));
     const samples = await scrape(s.telemetry);
     expect(series(samples, M.circuitState)).toEqual({
-      "model=sre-agent:v1.0,state=closed": 0,
-      "model=sre-agent:v1.0,state=half-open": 0,
-      "model=sre-agent:v1.0,state=open": 1,
-      "model=sre-agent:v1.0,state=isolated": 0,
-      "model=llama3.1:8b,state=closed": 1,
-      "model=llama3.1:8b,state=half-open": 0,
-      "model=llama3.1:8b,state=open": 0,
-      "model=llama3.1:8b,state=isolated": 0,
+      [`host=${s.server.url},model=sre-agent:v1.0,state=closed`]: 0,
+      [`host=${s.server.url},model=sre-agent:v1.0,state=half-open`]: 0,
+      [`host=${s.server.url},model=sre-agent:v1.0,state=open`]: 1,
+      [`host=${s.server.url},model=sre-agent:v1.0,state=isolated`]: 0,
+      [`host=${s.server.url},model=llama3.1:8b,state=closed`]: 1,
+      [`host=${s.server.url},model=llama3.1:8b,state=half-open`]: 0,
+      [`host=${s.server.url},model=llama3.1:8b,state=open`]: 0,
+      [`host=${s.server.url},model=llama3.1:8b,state=isolated`]: 0,
     });
-    expect(series(samples, M.circuitTransitions)).toEqual({ "model=sre-agent:v1.0,state=open": 1 });
+    expect(series(samples, M.circuitTransitions)).toEqual({ [`host=${s.server.url},model=sre-agent:v1.0,state=open`]: 1 });
     expect(s.logs.lines().find((l) => l.event === "circuit")).toMatchObject({ level: 40, model: "sre-agent:v1.0", state: "open" });
 
     // While it is open the model is skipped without a request: a CIRCUIT_OPEN fallback, no new error.
@@ -131,7 +133,7 @@ describe("metrics beyond the seed", () => {
       "from=sre-agent:v1.0,reason=CIRCUIT_OPEN,to=llama3.1:8b": 1,
     });
     expect(s.server.chatRequests().map((r) => r.model)).toEqual(["sre-agent:v1.0", "llama3.1:8b", "llama3.1:8b"]);
-    expect(series(after, M.errors)).toEqual({ "error_type=SERVER_ERROR,model=sre-agent:v1.0": 1 });
+    expect(series(after, M.errors)).toEqual({ [`error_type=SERVER_ERROR,host=${s.server.url},model=sre-agent:v1.0`]: 1 });
   });
 
   it("a model whose context cannot hold the question hands over in buildPrompt: a CONTEXT_OVERFLOW fallback", async () => {
@@ -174,9 +176,9 @@ describe("metrics beyond the seed", () => {
     expect(isAllModelsFailedError(error)).toBe(true);
     const samples = await scrape(s.telemetry);
     expect(series(samples, M.runs)).toEqual({ "error_type=ALL_MODELS_FAILED,outcome=failed,query_type=troubleshooting": 1 });
-    expect(series(samples, M.errors)).toEqual({ "error_type=SERVER_ERROR,model=sre-agent:v1.0": 1 });
+    expect(series(samples, M.errors)).toEqual({ [`error_type=SERVER_ERROR,host=${s.server.url},model=sre-agent:v1.0`]: 1 });
     expect(series(samples, `${M.nodeDuration}_count`)).toMatchObject({ "node=generate": 1 });
-    expect(series(samples, M.activeRequests)).toEqual({ "": 0 });
+    expect(series(samples, M.activeRequests)).toEqual({ [`host=${s.server.url}`]: 0 });
     expect(s.telemetry.tracker.size).toBe(0);
   });
 
@@ -187,18 +189,18 @@ describe("metrics beyond the seed", () => {
     const second = s.graph.invoke({ query: QUERY, documents: DOCS }, thread("t-q2"));
     let depth = 0;
     for (let i = 0; i < 100 && depth === 0; i += 1) {
-      depth = series(await scrape(s.telemetry), M.queueDepth)[""] ?? 0;
+      depth = series(await scrape(s.telemetry), M.queueDepth)[`host=${s.server.url}`] ?? 0;
       if (depth === 0) await new Promise((r) => setTimeout(r, 10));
     }
     expect(depth).toBe(1);
-    expect(series(await scrape(s.telemetry), M.activeRequests)).toEqual({ "": 1 });
+    expect(series(await scrape(s.telemetry), M.activeRequests)).toEqual({ [`host=${s.server.url}`]: 1 });
     await Promise.all([first, second]);
     const samples = await scrape(s.telemetry);
     // The second call waited for the first one's whole generation; a call that got its slot at once
     // may still report a 1 ms wait (clock granularity).
-    expect(series(samples, `${M.queueWait}_count`)[""]).toBeGreaterThanOrEqual(1);
-    expect(series(samples, `${M.queueWait}_sum`)[""]).toBeGreaterThan(0.1);
-    expect(series(samples, M.queueDepth)).toEqual({ "": 0 });
+    expect(series(samples, `${M.queueWait}_count`)[`host=${s.server.url}`]).toBeGreaterThanOrEqual(1);
+    expect(series(samples, `${M.queueWait}_sum`)[`host=${s.server.url}`]).toBeGreaterThan(0.1);
+    expect(series(samples, M.queueDepth)).toEqual({ [`host=${s.server.url}`]: 0 });
   });
 });
 
@@ -207,9 +209,9 @@ describe("the registry", () => {
     const telemetry = createTelemetry({ logLevel: "silent" });
     expect(telemetry.registry).not.toBe(register);
     expect(register.getSingleMetric(M.generationDuration)).toBeUndefined();
-    telemetry.metrics.generationDuration.observe({ model: "llama3.1:8b" }, 1.5);
+    telemetry.metrics.generationDuration.observe({ model: "llama3.1:8b", host: "http://gpu-a:11434" }, 1.5);
     const merged = Registry.merge([telemetry.registry, new Registry()]);
-    expect(series(parseMetrics(await merged.metrics()), `${M.generationDuration}_count`)).toEqual({ "model=llama3.1:8b": 1 });
+    expect(series(parseMetrics(await merged.metrics()), `${M.generationDuration}_count`)).toEqual({ "host=http://gpu-a:11434,model=llama3.1:8b": 1 });
   });
 
   it("two Telemetry objects on one host registry share the instruments instead of clashing", () => {
@@ -252,7 +254,7 @@ describe("a graph compiled by the host (buildGenerationGraph)", () => {
     let samples = await scrape(telemetry);
     expect(series(samples, M.runs)).toEqual({});
     expect(series(samples, `${M.nodeDuration}_count`)).toMatchObject({ "node=generate": 1 });
-    expect(series(samples, `${M.generationDuration}_count`)).toEqual({ "model=sre-agent:v1.0": 1 });
+    expect(series(samples, `${M.generationDuration}_count`)).toEqual({ [`host=${s.server.url},model=sre-agent:v1.0`]: 1 });
 
     const graph = instrumentRuns(compiled, telemetry);
     await graph.invoke({ query: QUERY, documents: DOCS });
@@ -276,7 +278,7 @@ describe("a cancelled run", () => {
     const samples = await scrape(s.telemetry);
     expect(series(samples, M.runs)).toEqual({ "error_type=CANCELLED,outcome=cancelled,query_type=troubleshooting": 1 });
     expect(series(samples, M.errors)).toEqual({});
-    expect(series(samples, M.activeRequests)).toEqual({ "": 0 });
+    expect(series(samples, M.activeRequests)).toEqual({ [`host=${s.server.url}`]: 0 });
     expect(s.telemetry.tracker.size).toBe(0);
   });
 });

@@ -52,7 +52,7 @@ describe("the run wrapper", () => {
     const samples = await scrape(s.telemetry);
     expect(series(samples, M.runs)).toEqual({ "error_type=none,outcome=answered,query_type=troubleshooting": 1 });
     expect(series(samples, `${M.nodeDuration}_count`)).toMatchObject({ "node=classify": 1, "node=generate": 1 });
-    expect(series(samples, `${M.timeToFirstToken}_count`)).toEqual({ "model=sre-agent:v1.0": 1 });
+    expect(series(samples, `${M.timeToFirstToken}_count`)).toEqual({ [`host=${s.server.url},model=sre-agent:v1.0`]: 1 });
   });
 
   it("keeps the run id out of the checkpoint: neither its metadata nor the thread's config carry it", async () => {

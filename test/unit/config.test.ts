@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { configFromEnv, DEFAULT_OLLAMA_HOST, loadConfig, normalizeOllamaHost, ollamaHostConfigured, redactPasswords, SETTINGS, type AnySetting, type BrunoConfig } from "../../src/config/config.js";
-import { count, fraction, integer, ollamaHost, positiveInt, text, url } from "../../src/config/kinds.js";
+import { count, fraction, integer, ollamaHost, positiveInt, text, url, ollamaHostList } from "../../src/config/kinds.js";
 import { ConfigError, isBrunoError } from "../../src/domain/errors.js";
 import { DEFAULT_CATALOG, type ModelCatalog } from "../../src/domain/catalog.js";
 import { thrown } from "../support/thrown.js";
@@ -124,6 +124,7 @@ function sampleFor(setting: AnySetting): [raw: string, expected: unknown] {
   if (schema === text) return ["/srv/bruno/value", "/srv/bruno/value"];
   if (schema === url) return ["https://mirror.example/hf/", "https://mirror.example/hf/"];
   if (schema === ollamaHost) return ["gpu-box:8080", "http://gpu-box:8080"];
+  if (schema === ollamaHostList) return ["gpu-a:8080,http://gpu-b", [{ address: "http://gpu-a:8080" }, { address: "http://gpu-b" }]];
   if (schema instanceof z.ZodEnum) {
     const value = schema.options.map(String).find((o) => o !== setting.default);
     if (value === undefined) throw new Error(`${setting.env}: an enum with a single value`);

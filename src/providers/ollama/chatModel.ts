@@ -1,5 +1,6 @@
 import { ChatOllama } from "@langchain/ollama";
 import type { OllamaCredentials } from "../../config/credentials.js";
+import type { OllamaHostEntry } from "../../config/ollamaHost.js";
 import type { ChatModelFactory } from "../ports.js";
 import { ollamaFetch } from "./fetch.js";
 
@@ -9,6 +10,8 @@ export interface OllamaFactoryOptions {
   /** Sent as `Authorization: Basic …` with every request (`OLLAMA_HOST=http://user:password@host`). */
   credentials?: OllamaCredentials | undefined;
   keepAlive: string;
+  /** The other servers a call may name (`ChatModelRequest.host`, `OLLAMA_HOSTS`), each with its credentials. */
+  hosts?: readonly OllamaHostEntry[] | undefined;
   /** The fetch to wrap; global fetch by default. */
   fetch?: typeof fetch;
 }
@@ -23,11 +26,15 @@ export interface OllamaFactoryOptions {
  * out of the answer.
  */
 export function createOllamaChatModelFactory(options: OllamaFactoryOptions): ChatModelFactory {
-  return (request) =>
-    new ChatOllama({
+  const servers = new Map<string, OllamaCredentials | undefined>((options.hosts ?? []).map((h) => [h.address, h.credentials]));
+  servers.set(options.host, options.credentials);
+  return (request) => {
+    const host = request.host ?? options.host;
+    if (!servers.has(host)) throw new RangeError(`no Ollama server ${host} is configured (OLLAMA_HOSTS)`);
+    return new ChatOllama({
       model: request.model,
-      baseUrl: options.host,
-      fetch: ollamaFetch({ host: options.host, signal: request.signal, credentials: options.credentials, base: options.fetch }),
+      baseUrl: host,
+      fetch: ollamaFetch({ host, signal: request.signal, credentials: servers.get(host), base: options.fetch }),
       checkOrPullModel: false,
       maxRetries: 0,
       think: false,
@@ -40,4 +47,5 @@ export function createOllamaChatModelFactory(options: OllamaFactoryOptions): Cha
       numCtx: request.numCtx,
       ...(request.seed !== undefined ? { seed: request.seed } : {}),
     });
+  };
 }
