@@ -234,6 +234,29 @@ describe("probes", () => {
     expect(await noHost.json()).toMatchObject({ ready: false, database: { ok: true }, ollama: { ok: false, hosts: [{ host: "http://10.0.0.9:11434", reachable: false }] } });
   });
 
+  it("/readyz with several hosts (a pool's hosts()): ready while one answers, 503 listing each when none does", async () => {
+    const pool = (reachable: [boolean, boolean]): ModelServer => ({
+      ...staticModelServer(ALL_MODELS, "http://a:11434"),
+      version: () => Promise.reject(new Error("a pool is asked through hosts()")),
+      hosts: async () => [
+        { host: "http://a:11434", reachable: reachable[0], models: [], ...(reachable[0] ? {} : { error: "connect ECONNREFUSED" }) },
+        { host: "http://b:11434", reachable: reachable[1], models: [], ...(reachable[1] ? {} : { error: "connect ECONNREFUSED" }) },
+      ],
+    });
+    const one = await serveApp({ admin: pool([false, true]) }).app.request("/readyz");
+    expect(one.status).toBe(200);
+    expect(((await one.json()) as { ollama: unknown }).ollama).toEqual({
+      ok: true,
+      hosts: [
+        { host: "http://a:11434", reachable: false, error: "connect ECONNREFUSED" },
+        { host: "http://b:11434", reachable: true },
+      ],
+    });
+    const none = await serveApp({ admin: pool([false, false]) }).app.request("/readyz");
+    expect(none.status).toBe(503);
+    expect(await none.json()).toMatchObject({ ready: false, ollama: { ok: false, hosts: [{ reachable: false }, { reachable: false }] } });
+  });
+
   it("/metrics serves the graph's Prometheus registry, run counts included; unknown routes are a JSON 404", async () => {
     const { app } = serveApp();
     expect((await post(app, TURN)).status).toBe(200);
