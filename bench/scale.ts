@@ -13,12 +13,12 @@
  * failure and on Ctrl-C.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { wholeNumber } from "./lib/options.js";
 import { ScaleClient } from "./scale/client.js";
-import { buildConversations, seededRandom } from "./scale/corpus.js";
+import { buildConversations, seededRandom, type Message } from "./scale/corpus.js";
 import { runBaseline, runConversations } from "./scale/load.js";
 import { figures, markdown, type KillEvent } from "./scale/report.js";
 import { arrivalTimes } from "./scale/schedule.js";
@@ -76,6 +76,8 @@ async function main(): Promise<number> {
   topology = await startTopology({ db, replicas: 3, fakes: 2, pace, bin: values.bin, env: replicaEnv, log });
   const startupS = (performance.now() - started) / 1000;
 
+  await warmUp(topology, conversations[0]?.messages[0], runId);
+  const loadBefore = loadavg()[0] ?? 0;
   log("baseline: the same schedule straight to the test servers through a bare ChatOllama");
   const bare = await runBaseline(
     conversations,
@@ -120,11 +122,12 @@ async function main(): Promise<number> {
   );
   const bareFailed = bare.filter((s) => !s.ok).length;
   const command = `npm run test:scale --${values.short ? " --short" : ""} --duration ${durationS} --max-rate ${maxRate}`;
-  process.stdout.write(`\n## Scale test (${command})\n\n${markdown(f, bareFailed, `${replicas.length} replicas, ${topology.dbLabel}, ${fakes.length} Ollama servers`)}\n\n`);
+  const load = `load average ${loadBefore.toFixed(1)} before the baseline, ${(loadavg()[0] ?? 0).toFixed(1)} after the load, ${cpus().length} cores`;
+  process.stdout.write(`\n## Scale test (${command}; ${load})\n\n${markdown(f, bareFailed, `${replicas.length} replicas, ${topology.dbLabel}, ${fakes.length} Ollama servers`)}\n\n`);
   const report = {
     when: new Date().toISOString(),
     command,
-    machine: { cpus: cpus().length, node: process.version },
+    machine: { cpus: cpus().length, node: process.version, loadAverage1m: { beforeBaseline: loadBefore, afterLoad: loadavg()[0] ?? 0 } },
     options: { durationS, startRate: 1, maxRate, seed, db: topology.dbLabel, replicas: replicas.length, ollamaServers: fakes.length, pace, replicaEnv, bin: values.bin },
     elapsedS: { startup: Math.round(startupS * 10) / 10, load: Math.round(loadS * 10) / 10, total: Math.round((performance.now() - started) / 100) / 10 },
     bareFailed,
@@ -144,6 +147,22 @@ async function main(): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/**
+ * One turn on each replica before the clock starts (its own thread, not counted), as a deployment
+ * warms a replica before the load balancer sends it traffic: the first turn of a process loads the
+ * graph's modules and the hosts' model lists.
+ */
+async function warmUp(t: Topology, message: Message | undefined, runId: string): Promise<void> {
+  if (!message) return;
+  await Promise.all(
+    t.replicas.map(async (r, i) => {
+      const res = await fetch(`${r.url}/v1/generate`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...message, threadId: `${runId}-warmup-${i}` }) });
+      if (!res.ok) throw new Error(`warm-up turn on ${r.name} failed: ${res.status} ${await res.text()}`);
+    }),
+  );
+  log("replicas warmed up (one turn each)");
 }
 
 let code = 1;

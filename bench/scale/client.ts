@@ -26,6 +26,10 @@ export interface TurnResult {
   latencyMs: number;
   /** The answer of a 200. */
   answer?: string;
+  /** Of a 200: the turn's time inside the graph (`usage.durationMs`: classify to the validated answer). */
+  graphMs?: number;
+  /** Of a 200: the answer's tokens (`usage.outputTokens`). */
+  outputTokens?: number;
   /** The last status or error, for a turn that did not succeed. */
   reason?: string;
 }
@@ -107,7 +111,8 @@ export class ScaleClient {
         const json = parseJson(text);
         if (response.status === 200) {
           const answer = typeof json?.answer === "string" ? json.answer : "";
-          return { outcome: "answered", attempts, latencyMs: this.now() - started, answer };
+          const usage = json?.usage ?? {};
+          return { outcome: "answered", attempts, latencyMs: this.now() - started, answer, graphMs: Number(usage.durationMs), outputTokens: Number(usage.outputTokens) };
         }
         const code = typeof json?.error?.code === "string" ? json.error.code : `HTTP_${response.status}`;
         attempt.error = code;
@@ -134,9 +139,15 @@ export class ScaleClient {
   }
 }
 
-function parseJson(text: string): { answer?: unknown; error?: { code?: unknown } } | undefined {
+interface Body {
+  answer?: unknown;
+  usage?: { durationMs?: unknown; outputTokens?: unknown };
+  error?: { code?: unknown };
+}
+
+function parseJson(text: string): Body | undefined {
   try {
-    return JSON.parse(text) as { answer?: unknown; error?: { code?: unknown } };
+    return JSON.parse(text) as Body;
   } catch {
     return undefined;
   }

@@ -31,7 +31,19 @@ export interface ScaleFigures {
     failed: number;
     failures: Record<string, number>;
   };
-  latencyMs: { bruno: ReturnType<typeof roundSummary>; bare: ReturnType<typeof roundSummary>; overheadP50: number | null; overheadP95: number | null; overheadP99: number | null };
+  latencyMs: {
+    bruno: ReturnType<typeof roundSummary>;
+    bare: ReturnType<typeof roundSummary>;
+    overheadP50: number | null;
+    overheadP95: number | null;
+    overheadP99: number | null;
+    /** Answered turns sent once: time inside the graph (classify to the validated answer). */
+    insideGraph: ReturnType<typeof roundSummary>;
+    /** Answered turns sent once: the rest (HTTP, admission, the thread lock, loading and saving the checkpoint). */
+    outsideGraph: ReturnType<typeof roundSummary>;
+  };
+  /** Answer tokens per answered turn (bruno), for comparing with the baseline's. */
+  answerTokensP50: number | null;
   kills: KillCost[];
   problems: string[];
 }
@@ -88,6 +100,7 @@ export function figures(records: readonly TurnRecord[], bare: readonly BareSampl
   const extra = records.flatMap((r) => r.attempts.slice(0, -1));
   const brunoLatency = summarize(answered.map((r) => r.latencyMs));
   const bareLatency = summarize(bare.filter((s) => s.ok).map((s) => s.latencyMs));
+  const once = answered.filter((r) => r.attempts.length === 1 && Number.isFinite(r.graphMs));
   return {
     conversations: new Set(records.map((r) => r.threadId)).size,
     turns: {
@@ -111,7 +124,10 @@ export function figures(records: readonly TurnRecord[], bare: readonly BareSampl
       overheadP50: round(brunoLatency.p50 - bareLatency.p50, 1),
       overheadP95: round(brunoLatency.p95 - bareLatency.p95, 1),
       overheadP99: round(brunoLatency.p99 - bareLatency.p99, 1),
+      insideGraph: roundSummary(summarize(once.map((r) => r.graphMs as number)), 1),
+      outsideGraph: roundSummary(summarize(once.map((r) => r.latencyMs - (r.graphMs as number))), 1),
     },
+    answerTokensP50: round(summarize(answered.map((r) => r.outputTokens ?? Number.NaN).filter(Number.isFinite)).p50, 0),
     kills: kills.map((k) => killCost(k, records, k.what === "replica" ? replicaNames.indexOf(k.name) : undefined)),
     problems: v.problems,
   };
@@ -133,6 +149,8 @@ export function markdown(f: ScaleFigures, bareFailed: number, setup: string): st
     `| p95 latency | ${ms(b.p95)} | ${ms(r.p95)} | ${ms(f.latencyMs.overheadP95)} |`,
     `| p99 latency | ${ms(b.p99)} | ${ms(r.p99)} | ${ms(f.latencyMs.overheadP99)} |`,
     `| max latency | ${ms(b.max)} | ${ms(r.max)} | |`,
+    `| p50 / p95 inside the graph (classify → validated answer) | ${ms(f.latencyMs.insideGraph.p50)} / ${ms(f.latencyMs.insideGraph.p95)} | | |`,
+    `| p50 / p95 outside it (HTTP, admission, thread lock, checkpoint) | ${ms(f.latencyMs.outsideGraph.p50)} / ${ms(f.latencyMs.outsideGraph.p95)} | | |`,
     "",
     "| turns (bruno serve) | count |",
     "|---|---|",
