@@ -49,7 +49,10 @@ function reasonOf(error: unknown): string {
 
 const CANCELLED = "the run was cancelled while waiting for its thread";
 
-/** Resolves after `ms`, or rejects with CANCELLED when `signal` aborts first. The timer never keeps the process alive. */
+/**
+ * Resolves after `ms`, or rejects with CANCELLED when a signal aborts first. This timer keeps the
+ * process alive (a turn waiting for its thread is work in progress); the heartbeat's does not.
+ */
 function pause(ms: number, signals: readonly (AbortSignal | undefined)[]): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const live = signals.filter((s): s is AbortSignal => s !== undefined);
@@ -61,7 +64,6 @@ function pause(ms: number, signals: readonly (AbortSignal | undefined)[]): Promi
       for (const s of live) s.removeEventListener("abort", onAbort);
       resolve();
     }, ms);
-    timer.unref?.();
     for (const s of live) {
       if (s.aborted) return onAbort();
       s.addEventListener("abort", onAbort, { once: true });
