@@ -54,8 +54,8 @@ function askEnv(env: Record<string, string> = {}): Record<string, string> {
 }
 
 /** `bruno ask … --json` as a process of its own. */
-function askProcess(query: string, thread: string) {
-  return spawnBruno(["ask", query, "--db", pg.url, "--thread", thread, "--json"], { env: askEnv(), timeoutMs: 90_000 });
+function askProcess(query: string, thread: string, extra: string[] = []) {
+  return spawnBruno(["ask", query, "--db", pg.url, "--thread", thread, "--json", ...extra], { env: askEnv(), timeoutMs: 90_000 });
 }
 
 /** `bruno ask … --json` through the in-process harness. */
@@ -85,7 +85,8 @@ function askedInOrder(questions: readonly string[]): string[] {
     .filter((q): q is string => q !== undefined);
 }
 
-describe("bruno processes sharing PostgreSQL", () => {
+// Concurrent: the tests use threads of their own, and each recognises its own requests to the fake server.
+describe.concurrent("bruno processes sharing PostgreSQL", () => {
   it(`${WORKERS} processes × ${TURNS} turns on one thread: every answered turn is in the history exactly once, in the order the turns ran`, async () => {
     const questions = Array.from({ length: WORKERS }, (_, w) => Array.from({ length: TURNS }, (_, t) => `what does worker ${w} ask in turn ${t}?`));
     const processes = await Promise.all(questions.map((mine) => runTypeScript(TURNS_SCRIPT, [pg.url, "many-turns", ...mine], { env: askEnv(), timeoutMs: 90_000 })));
@@ -134,10 +135,14 @@ describe("bruno processes sharing PostgreSQL", () => {
   }, 60_000);
 
   it("a process killed mid-turn frees its thread at once and saves nothing of the turn; the next turn answers", async () => {
-    ollama.script({ kind: "stall", afterTokens: 2 });
-    const before = ollama.chatRequests().length;
-    const child = askProcess("a turn that will be killed?", "killed-thread");
-    await ollama.waitForRequests(before + 1, 60_000);
+    // A model no other test asks for: its reply stalls after two tokens, so the turn is mid-answer when killed.
+    ollama.scriptFor("llama3.2:3b", { kind: "stall", afterTokens: 2 });
+    const question = "a turn that will be killed?";
+    const child = askProcess(question, "killed-thread", ["--model", "llama3.2:3b"]);
+    while (!askedInOrder([question]).includes(question)) {
+      expect(child.exited()).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     child.kill("SIGKILL");
     await child.exit;
     const started = Date.now();
