@@ -23,7 +23,7 @@ export {
   type GenerationResult,
   type QueryType,
 } from "../domain/index.js";
-export { PROVIDERS, loadConfig, ollamaHostConfigured, type BrunoConfig, type BrunoConfigInput, type Provider } from "../config/config.js";
+export { PROVIDERS, loadConfig, ollamaHostConfigured, ollamaHostList, type BrunoConfig, type BrunoConfigInput, type Provider } from "../config/config.js";
 export { formatMarkers } from "../tools/citations.js";
 export type { GenerationGraph } from "./createGraph.js";
 export { startTurn, streamTurn, type StartedTurn, type TurnHandlers, type TurnOptions } from "./turn.js";
@@ -84,4 +84,9 @@ export async function loadServe() {
 /** The Ollama admin client for `bruno models` (no graph, no LangChain). */
 export async function loadModelAdmin() {
   return (await import("../providers/ollama/server.js")).createOllamaModelServer;
+}
+
+/** The pool of several Ollama hosts (`OLLAMA_HOSTS`) for `bruno models`. */
+export async function loadHostPool() {
+  return (await import("../providers/ollama/pool.js")).createOllamaHostPool;
 }

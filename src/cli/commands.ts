@@ -9,6 +9,7 @@ import {
   ModelFileError,
   ModelNotFoundError,
   ollamaHostConfigured,
+  ollamaHostList,
   releaseRuntime,
   flushRuntimeTraces,
   sameModelTag,
@@ -63,7 +64,10 @@ async function chooseEngine(rt: CliRuntime, config: BrunoConfig, options: Common
   const explicitHost = Boolean(options.host) || ollamaHostConfigured(io.env);
   const choice = await rt.resolveProvider(config, { signal: io.signal, ollamaHostExplicit: explicitHost });
   if (choice.provider === "ollama") {
-    return { config: { ...config, embedded: { ...config.embedded, provider: "ollama" } }, notice: choice.probed ? `using Ollama at ${config.ollamaHost}` : undefined };
+    const hosts = ollamaHostList(config)
+      .map((h) => h.address)
+      .join(", ");
+    return { config: { ...config, embedded: { ...config.embedded, provider: "ollama" } }, notice: choice.probed ? `using Ollama at ${hosts}` : undefined };
   }
   let prepared;
   try {
@@ -240,6 +244,7 @@ interface ModelsReport {
 
 async function models(cmd: Extract<Command, { name: "models" }>, io: CliIO): Promise<number> {
   const config = configFor(cmd.options, io.env);
+  if (ollamaHostList(config).length > 1) return (await import("./models.js")).hostsModels(cmd, config, io);
   const createOllamaModelServer = await loadModelAdmin();
   const admin = createOllamaModelServer({ host: config.ollamaHost, credentials: config.ollamaCredentials, timeoutMs: config.timeouts.adminMs, tagsTtlMs: 0 });
   const report: ModelsReport = { host: config.ollamaHost, reachable: false, installed: [], catalog: [] };

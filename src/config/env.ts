@@ -84,7 +84,7 @@ export function configFromEnv(env: Env): BrunoConfigInput {
   return settingsFromEnv(readEnv(env));
 }
 
-/** True when the Ollama address was set on purpose (`OLLAMA_HOST`) rather than defaulted. */
+/** True when the Ollama address was set on purpose (`OLLAMA_HOST`, or several with `OLLAMA_HOSTS`) rather than defaulted. */
 export function ollamaHostConfigured(env: Env = process.env): boolean {
-  return readEnv(env).some((r) => r.setting.path === "ollamaHost");
+  return readEnv(env).some((r) => r.setting.path === "ollamaHost" || r.setting.path === "ollamaHosts");
 }

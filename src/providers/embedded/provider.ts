@@ -1,4 +1,5 @@
 import type { BrunoConfig } from "../../config/config.js";
+import { ollamaHostList } from "../../config/ollamaHost.js";
 import { authorizationHeaders, type OllamaCredentials } from "../../config/credentials.js";
 import { causeText } from "../ollama/errors.js";
 import type { ChatModelFactory } from "../ports.js";
@@ -91,7 +92,15 @@ export async function embeddedModelAtHand(config: BrunoConfig): Promise<boolean>
 export async function resolveProvider(config: BrunoConfig, options: ResolveProviderOptions = {}): Promise<ProviderChoice> {
   const setting = config.embedded.provider;
   if (setting !== "auto") return { provider: setting, probed: false, reason: `provider ${setting} configured` };
-  const probe = await probeOllama(config.ollamaHost, config.timeouts.adminMs, { ...options, credentials: config.ollamaCredentials });
+  // Several hosts (OLLAMA_HOSTS): Ollama when one of them answers.
+  const reasons: string[] = [];
+  let probe = { answers: false, reason: "" };
+  for (const host of ollamaHostList(config)) {
+    probe = await probeOllama(host.address, config.timeouts.adminMs, { ...options, credentials: host.credentials });
+    if (probe.answers) break;
+    reasons.push(probe.reason);
+  }
+  if (!probe.answers) probe = { answers: false, reason: reasons.join("; ") };
   if (probe.answers) return { provider: "ollama", probed: true, reason: probe.reason };
   if (options.ollamaHostExplicit && !(await embeddedModelAtHand(config))) {
     return { provider: "ollama", probed: false, reason: `${probe.reason}, and no GGUF file is configured or cached` };
