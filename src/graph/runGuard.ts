@@ -104,7 +104,7 @@ export function guardRuns<G extends Streamable>(graph: G, options: GuardOptions)
     const withRun = run ? { ...runOptions, configurable: { ...runOptions?.configurable, [RUN_ID_KEY]: runId } } : runOptions;
     let effective = withDefaultDurability(withRun);
     // A turn that saves once, at its end, saves only when it ends well (see TurnWrites).
-    const saver = lease && effective?.durability === "exit" ? checkpointerOf(graph) : undefined;
+    const saver = lease && effective?.durability === "exit" ? checkpointerOf(graph, effective.configurable) : undefined;
     const writes = saver ? new TurnWrites(saver) : undefined;
     if (writes) effective = { ...effective, configurable: { ...effective?.configurable, [RUN_CHECKPOINTER_KEY]: writes.saver } };
     let stream: AsyncIterable<unknown>;

@@ -6,10 +6,14 @@ import type { BaseCheckpointSaver } from "@langchain/langgraph";
  */
 export const RUN_CHECKPOINTER_KEY = "__pregel_checkpointer";
 
-/** The compiled graph's checkpointer, when it has one of its own. */
-export function checkpointerOf(graph: unknown): BaseCheckpointSaver | undefined {
-  const saver = (graph as { checkpointer?: unknown }).checkpointer;
-  return typeof saver === "object" && saver !== null && typeof (saver as BaseCheckpointSaver).put === "function" ? (saver as BaseCheckpointSaver) : undefined;
+function asSaver(value: unknown): BaseCheckpointSaver | undefined {
+  return typeof value === "object" && value !== null && typeof (value as BaseCheckpointSaver).put === "function" ? (value as BaseCheckpointSaver) : undefined;
+}
+
+/** The checkpointer a run writes to: the one lent to it (`configurable`), else the compiled graph's own. */
+export function checkpointerOf(graph: unknown, configurable: Record<string, unknown> | undefined): BaseCheckpointSaver | undefined {
+  const lent = configurable?.[RUN_CHECKPOINTER_KEY];
+  return lent !== undefined ? asSaver(lent) : asSaver((graph as { checkpointer?: unknown }).checkpointer);
 }
 
 type Put = BaseCheckpointSaver["put"];
