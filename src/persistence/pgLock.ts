@@ -5,7 +5,7 @@
  * - Released by `pg_advisory_unlock`, then the connection goes back to the pool. A process that
  *   dies (SIGKILL included) releases it at once: its connections close and PostgreSQL drops their
  *   session locks; no lease to wait out.
- * - `enqueue` tries again with a short, jittered backoff (10 → 200 ms) until `timeoutMs`, then
+ * - `enqueue` tries again with a short, jittered backoff (10 → 100 ms) until `timeoutMs`, then
  *   THREAD_BUSY; `reject` tries once. A wait is cancelled by the run's signal within a backoff step.
  * - While held, the connection is watched (its `error` and `end` events, and a `SELECT 1` every
  *   `heartbeatMs`): when it drops, `lost` aborts with `DatabaseError("connection-lost")`, since
@@ -25,7 +25,7 @@ import { ThreadBusyError, type AcquireOptions, type ThreadLease, type ThreadLock
 export const THREAD_LOCK_NAMESPACE = 0x42524e4f;
 
 const FIRST_BACKOFF_MS = 10;
-const MAX_BACKOFF_MS = 200;
+const MAX_BACKOFF_MS = 100;
 
 export interface PostgresThreadLockOptions {
   pool: Pool;
