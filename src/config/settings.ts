@@ -101,7 +101,13 @@ export const SETTINGS = [
     doc: "where conversation threads are kept: a SQLite file, or a PostgreSQL URL (`postgres://user:password@host:5432/db`; the password is never printed)",
     flag: "--db",
   }),
-  setting({ env: "BRUNO_DB_POOL_SIZE", path: "db.poolSize", schema: positiveInt, default: 10, doc: "PostgreSQL connections per process (each turn in flight holds one for its thread lock)" }),
+  setting({
+    env: "BRUNO_DB_POOL_SIZE",
+    path: "db.poolSize",
+    schema: positiveInt,
+    default: 10,
+    doc: "PostgreSQL connections per process, at least 2: each turn in flight holds one for its thread lock, so use concurrent turns + 2",
+  }),
   setting({
     env: "BRUNO_THREAD_STRATEGY",
     path: "threads.strategy",
