@@ -88,7 +88,11 @@ function turnFailure(error: unknown, admission: Admission): HttpFailure {
   return failureOf(error);
 }
 
-function logFailure(logger: Logger, threadId: string, failure: HttpFailure, error: unknown): void {
+function logFailure(logger: Logger, threadId: string, failure: HttpFailure, error: unknown, clientGone = false): void {
+  if (clientGone) {
+    logger.info({ event: "serve_client_gone", threadId }, "the client disconnected; its turn was cancelled");
+    return;
+  }
   const fields = { event: "serve_turn_failed", threadId, status: failure.status, code: failure.code };
   if (isBrunoError(error) || failure.status < 500) logger.warn(fields, failure.message);
   else logger.error({ ...fields, err: error }, "turn failed");
@@ -109,14 +113,15 @@ export function generateHandler(route: GenerateRoute): Handler {
     const admission = gate.enter();
     if (admission === "full" || admission === "draining") return failureResponse(c, REFUSED[admission](config.serve.maxTurns), threadHeader);
     const disconnected = new AbortController();
-    const signal = AbortSignal.any([c.req.raw.signal, disconnected.signal, admission.signal]);
+    const clientGone = AbortSignal.any([c.req.raw.signal, disconnected.signal]);
+    const signal = AbortSignal.any([clientGone, admission.signal]);
     let turn: StartedTurn;
     try {
       turn = await startTurn(graph, input, { threadId, signal, strategy });
     } catch (error) {
       admission.leave();
       const failure = turnFailure(error, admission);
-      logFailure(logger, threadId, failure, error);
+      logFailure(logger, threadId, failure, error, clientGone.aborted && !admission.signal.aborted);
       return failureResponse(c, failure, threadHeader);
     }
     if (!wantsEvents(c)) {
@@ -124,7 +129,7 @@ export function generateHandler(route: GenerateRoute): Handler {
         return c.json(await turn.consume(), 200, threadHeader);
       } catch (error) {
         const failure = turnFailure(error, admission);
-        logFailure(logger, threadId, failure, error);
+        logFailure(logger, threadId, failure, error, clientGone.aborted && !admission.signal.aborted);
         return failureResponse(c, failure, threadHeader);
       } finally {
         admission.leave();
@@ -143,7 +148,7 @@ export function generateHandler(route: GenerateRoute): Handler {
         send("result", result);
       } catch (error) {
         const failure = turnFailure(error, admission);
-        logFailure(logger, threadId, failure, error);
+        logFailure(logger, threadId, failure, error, clientGone.aborted && !admission.signal.aborted);
         send("error", errorBody(failure));
       } finally {
         await writes.catch(() => undefined);
