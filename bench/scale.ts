@@ -95,16 +95,24 @@ async function main(): Promise<number> {
     setTimeout(() => {
       const victim = fakes[0];
       if (!victim) return;
-      kill(victim, client.now());
-      kills.push({ what: "ollama", name: victim.name, at: client.now() });
+      const at = client.now();
+      kill(victim, at);
+      kills.push({ what: "ollama", name: victim.name, at });
       log(`SIGKILL ${victim.name}`);
     }, durationS * 450),
     setTimeout(() => {
       const victim = replicas[1];
       if (!victim) return;
-      kill(victim, client.now());
-      kills.push({ what: "replica", name: victim.name, at: client.now() });
-      log(`SIGKILL ${victim.name}`);
+      // Half-way, at the first moment it has turns in flight (within 3 s), so the kill costs something to measure.
+      const due = client.now();
+      const poll = setInterval(() => {
+        if ((client.inFlight[1] ?? 0) === 0 && client.now() - due < 3_000) return;
+        clearInterval(poll);
+        const at = client.now();
+        log(`SIGKILL ${victim.name} (${client.inFlight[1] ?? 0} requests in flight on it)`);
+        kill(victim, at);
+        kills.push({ what: "replica", name: victim.name, at });
+      }, 5);
     }, durationS * 550),
   ];
   const records = await runConversations(conversations, arrivals, client);

@@ -62,6 +62,8 @@ function errorCode(err: unknown): string {
 }
 
 export class ScaleClient {
+  /** Requests in flight per replica. */
+  readonly inFlight: number[];
   private readonly avoidUntil: number[];
   private readonly maxAttempts: number;
   private readonly avoidMs: number;
@@ -69,6 +71,7 @@ export class ScaleClient {
 
   constructor(private readonly options: ClientOptions) {
     this.avoidUntil = options.replicas.map(() => 0);
+    this.inFlight = options.replicas.map(() => 0);
     this.maxAttempts = options.maxAttempts ?? 6;
     this.avoidMs = options.avoidMs ?? 2_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
@@ -98,6 +101,7 @@ export class ScaleClient {
       const attempt: Attempt = { replica, at, ms: 0 };
       attempts.push(attempt);
       let retryAfterMs: number | undefined;
+      this.inFlight[replica] = (this.inFlight[replica] ?? 0) + 1;
       try {
         const response = await fetch(`${this.options.replicas[replica]}/v1/generate`, {
           method: "POST",
@@ -125,6 +129,8 @@ export class ScaleClient {
         attempt.error = errorCode(err);
         if (attempt.error === "TimeoutError") return { outcome: "failed", attempts, latencyMs: this.now() - started, reason: "client timeout" };
         this.avoidUntil[replica] = this.now() + this.avoidMs;
+      } finally {
+        this.inFlight[replica] = (this.inFlight[replica] ?? 1) - 1;
       }
       if (attempts.length >= this.maxAttempts) {
         return { outcome: "failed", attempts, latencyMs: this.now() - started, reason: `gave up after ${attempts.length} sends (${attempt.error ?? attempt.status})` };
