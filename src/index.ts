@@ -9,6 +9,8 @@ export { graphDeps, type GenerationDeps, type GenerationGraphOptions } from "./a
 export { openCheckpointer, openDatabase, isPostgresUrl, type Database, type DatabaseKind } from "./persistence/database.js";
 export { migrateDatabase, type MigrationOutcome } from "./persistence/pgMigrate.js";
 export { createTelemetryApp } from "./app/http.js";
+export { createServeApp, type ServeApp, type ServeAppOptions } from "./app/serve/app.js";
+export { startTurn, streamTurn, type StartedTurn, type TurnHandlers, type TurnOptions } from "./app/turn.js";
 export {
   loadConfig,
   normalizeOllamaHost,
