@@ -8,8 +8,9 @@
  * - `enqueue` tries again with a short, jittered backoff (10 → 100 ms) until `timeoutMs`, then
  *   THREAD_BUSY; `reject` tries once. A wait is cancelled by the run's signal within a backoff step.
  * - While held, the connection is watched (its `error` and `end` events, and a `SELECT 1` every
- *   `heartbeatMs`): when it drops, `lost` aborts with `DatabaseError("connection-lost")`, since
- *   PostgreSQL has released the lock and another turn may hold it now.
+ *   `heartbeatMs` and in `confirm()`, just before the turn is saved): when it drops, `lost` aborts
+ *   with `DatabaseError("connection-lost")`, since PostgreSQL has released the lock and another
+ *   turn may hold it now.
  * - Pool sizing: each turn in flight holds one connection, and its checkpoint reads and writes need
  *   another for a moment. So at most `poolSize - reserve` turns hold a lock at once: a turn beyond
  *   that waits like a busy thread (bounded by `timeoutMs`) and then fails with a `DatabaseError`
@@ -186,7 +187,17 @@ export class PostgresThreadLock implements ThreadLock {
       },
     };
     this.held.add(entry);
-    return { lost: controller.signal, release: entry.release };
+    // Before the turn's checkpoint is written: a connection that still answers still holds its session lock.
+    const confirm = async (): Promise<void> => {
+      if (!controller.signal.aborted && !released) {
+        await (client.query as (config: { text: string; query_timeout: number }) => Promise<unknown>)
+          .call(client, { text: "SELECT 1", query_timeout: this.options.heartbeatMs })
+          .catch((error: unknown) => lose(error));
+      }
+      if (controller.signal.aborted) throw controller.signal.reason;
+      if (released) throw new DatabaseError("lock-lost", `thread '${threadId}' was released before its turn was saved`, { details: { threadId } });
+    };
+    return { lost: controller.signal, confirm, release: entry.release };
   }
 
   /** Releases every lock still held; waits in progress end with CANCELLED. */

@@ -77,6 +77,7 @@ describe("the advisory thread lock", () => {
     const next = await b.lock.acquire("busy-1", { strategy: "enqueue", timeoutMs: 10_000 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(100);
     expect(next.lost.aborted).toBe(false);
+    await next.confirm?.(); // still held: the turn may save
     await next.release();
     await next.release(); // twice is harmless
   });
@@ -100,6 +101,7 @@ describe("the advisory thread lock", () => {
     await new Promise<void>((resolve) => (lease.lost.aborted ? resolve() : lease.lost.addEventListener("abort", () => resolve(), { once: true })));
     expect(isDatabaseError(lease.lost.reason)).toBe(true);
     expect(lease.lost.reason).toMatchObject({ code: "DB_UNAVAILABLE", problem: "connection-lost" });
+    await expect(lease.confirm?.()).rejects.toMatchObject({ code: "DB_UNAVAILABLE" }); // the turn must not save
     const other = await b.lock.acquire("killed-1", { strategy: "reject", timeoutMs: 0 });
     await other.release();
     await lease.release();
