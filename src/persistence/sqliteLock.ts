@@ -17,6 +17,7 @@
  * taken yet" while acquiring and as "retry soon" while renewing, never as a crash.
  */
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { CancelledError, DatabaseError } from "../domain/errors.js";
 import { InProcessThreadLock, ThreadBusyError, type AcquireOptions, type ThreadLease, type ThreadLock } from "../runtime/threadLock.js";
 
@@ -56,18 +57,16 @@ const CANCELLED = "the run was cancelled while waiting for its thread";
 function pause(ms: number, signals: readonly (AbortSignal | undefined)[]): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const live = signals.filter((s): s is AbortSignal => s !== undefined);
-    const onAbort = () => {
+    const settle = (cancelled: boolean) => {
       clearTimeout(timer);
-      reject(new CancelledError(CANCELLED));
-    };
-    const timer = setTimeout(() => {
       for (const s of live) s.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    for (const s of live) {
-      if (s.aborted) return onAbort();
-      s.addEventListener("abort", onAbort, { once: true });
-    }
+      if (cancelled) reject(new CancelledError(CANCELLED));
+      else resolve();
+    };
+    const onAbort = () => settle(true);
+    const timer = setTimeout(() => settle(false), ms);
+    if (live.some((s) => s.aborted)) return settle(true);
+    for (const s of live) s.addEventListener("abort", onAbort, { once: true });
   });
 }
 
@@ -84,6 +83,7 @@ interface Held {
 export class SqliteThreadLock implements ThreadLock {
   private readonly local = new InProcessThreadLock();
   private readonly held = new Set<Held>();
+  /** Aborts every wait at `close()`; each waiting turn listens to it, so it may have many listeners. */
   private readonly closing = new AbortController();
   private readonly leaseMs: number;
   private readonly pollMs: { first: number; max: number };
@@ -96,6 +96,7 @@ export class SqliteThreadLock implements ThreadLock {
     this.leaseMs = options.leaseMs;
     this.pollMs = options.pollMs ?? { first: 10, max: 250 };
     this.now = options.now ?? Date.now;
+    setMaxListeners(0, this.closing.signal);
     db.exec(`CREATE TABLE IF NOT EXISTS ${LOCK_TABLE} (thread_id TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL)`);
     // Insert, or take over a lease that has run out; `changes` is 1 exactly when the thread is ours.
     this.take = db.prepare(
