@@ -57,9 +57,9 @@ const replicaEnv = { BRUNO_LOG_LEVEL: "warn", BRUNO_CONCURRENCY: "8", BRUNO_SERV
 const started = performance.now();
 const log = (line: string): void => void process.stderr.write(`[scale ${((performance.now() - started) / 1000).toFixed(1)} s] ${line}\n`);
 
-let topology: Topology | undefined;
+let stopTopology: (() => Promise<void>) | undefined;
 const cleanup = async (): Promise<void> => {
-  await topology?.stop();
+  await stopTopology?.();
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
@@ -73,7 +73,7 @@ async function main(): Promise<number> {
   const runId = `scale-${Date.now().toString(36)}`;
   const conversations = await buildConversations(resolve(values.corpus), arrivals.length, seed, runId);
   log(`${conversations.length} conversations (${conversations.length * 3} turns) over ${durationS} s, 1 → ${maxRate} new a second`);
-  topology = await startTopology({ db, replicas: 3, fakes: 2, pace, bin: values.bin, env: replicaEnv, log });
+  const topology = await startTopology({ db, replicas: 3, fakes: 2, pace, bin: values.bin, env: replicaEnv, log, onStop: (stop) => (stopTopology = stop) });
   const startupS = (performance.now() - started) / 1000;
 
   await warmUp(topology, conversations[0]?.messages[0], runId);

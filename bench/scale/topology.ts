@@ -36,6 +36,8 @@ export interface TopologyOptions {
   /** Settings of every replica, on top of the database and the hosts. */
   env: Record<string, string>;
   log: (line: string) => void;
+  /** Receives `stop` before anything starts, for a Ctrl-C that comes while it is starting. */
+  onStop?: (stop: () => Promise<void>) => void;
 }
 
 export interface Topology {
@@ -58,8 +60,20 @@ function node(bin: string): string[] {
 /** What has been started so far, for `stop()` (filled in as each piece starts, so a failure half-way leaks nothing). */
 interface Started {
   services: Service[];
-  pg?: PostgresCluster;
+  /** The cluster, once asked for (it may still be starting when a Ctrl-C stops everything). */
+  pg?: Promise<PostgresCluster>;
   sqliteDir?: string;
+  stopped: boolean;
+}
+
+/** Records a started process; one that starts after a stop is killed at once. */
+function track(started: Started, service: Service): Service {
+  started.services.push(service);
+  if (started.stopped) {
+    service.proc.kill("SIGKILL");
+    throw new Error("stopped while starting");
+  }
+  return service;
 }
 
 async function startFake(index: number, pace: Pace, started: Started): Promise<Service> {
@@ -67,8 +81,7 @@ async function startFake(index: number, pace: Pace, started: Started): Promise<S
   const models = CATALOG_MODELS.map((m) => m.name).join(",");
   const args = ["--import", "tsx", "src/testing/cli.ts", "--port", String(port), "--models", models];
   const proc = spawnProcess(process.execPath, [...args, "--first-token-delay-ms", String(pace.firstTokenMs), "--token-delay-ms", String(pace.tokenMs)], { timeoutMs: 0 });
-  const service = { name: `ollama-${String.fromCharCode(97 + index)}`, url: `http://127.0.0.1:${port}`, proc };
-  started.services.push(service);
+  const service = track(started, { name: `ollama-${String.fromCharCode(97 + index)}`, url: `http://127.0.0.1:${port}`, proc });
   const since = Date.now();
   while (!proc.stderr().includes("listening on")) {
     if (proc.exited() || Date.now() - since > READY_TIMEOUT_MS) throw new Error(`Ollama test server ${index} did not start:\n${proc.output()}`);
@@ -96,16 +109,14 @@ async function ready(url: string, proc: Spawned, name: string): Promise<void> {
 
 function startReplica(index: number, options: TopologyOptions, env: Record<string, string>, started: Started, port: number): Service {
   const proc = spawnProcess(process.execPath, [...node(options.bin), "serve", "--port", String(port), "--host", "127.0.0.1"], { env, timeoutMs: 0 });
-  const service = { name: `replica-${index + 1}`, url: `http://127.0.0.1:${port}`, proc };
-  started.services.push(service);
-  return service;
+  return track(started, { name: `replica-${index + 1}`, url: `http://127.0.0.1:${port}`, proc });
 }
 
 /** A throwaway PostgreSQL cluster, or a SQLite file in a temporary folder. */
 async function openDatabase(options: TopologyOptions, started: Started): Promise<{ db: string; dbLabel: string }> {
   if (options.db === "postgres") {
-    const pg = await startPostgres({ install: true, log: options.log });
-    started.pg = pg;
+    started.pg = startPostgres({ install: true, log: options.log });
+    const pg = await started.pg;
     options.log(`PostgreSQL ready on port ${pg.port}`);
     return { db: pg.url, dbLabel: `PostgreSQL on 127.0.0.1:${pg.port}` };
   }
@@ -123,16 +134,17 @@ async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
 
 /** Starts the database, the test servers and the replicas, and waits until every replica is ready. */
 export async function startTopology(options: TopologyOptions): Promise<Topology> {
-  const started: Started = { services: [] };
-  let stopped = false;
+  const started: Started = { services: [], stopped: false };
   const stop = async (): Promise<void> => {
-    if (stopped) return;
-    stopped = true;
+    if (started.stopped) return;
+    started.stopped = true;
     for (const s of started.services) s.proc.kill("SIGKILL");
     await Promise.all(started.services.map((s) => s.proc.exit));
-    await started.pg?.stop();
+    const pg = await started.pg?.catch(() => undefined);
+    await pg?.stop();
     if (started.sqliteDir) rmSync(started.sqliteDir, { recursive: true, force: true });
   };
+  options.onStop?.(stop);
   try {
     const [{ db, dbLabel }, fakes] = await both(openDatabase(options, started), Promise.all(Array.from({ length: options.fakes }, (_, i) => startFake(i, options.pace, started))));
     options.log(`Ollama test servers: ${fakes.map((f) => f.url).join(", ")}`);
