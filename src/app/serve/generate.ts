@@ -23,6 +23,9 @@ import { errorBody, failureOf, failureResponse, RETRY_AFTER_S, type HttpFailure 
 /** The response header that names the turn's thread. */
 export const THREAD_HEADER = "x-bruno-thread-id";
 
+/** How often an SSE stream gets a comment line (`: keep-alive`), whatever else it carries. */
+const SSE_HEARTBEAT_MS = 15_000;
+
 /** Longest `threadId` accepted. */
 const MAX_THREAD_ID_CHARS = 256;
 
@@ -143,6 +146,10 @@ export function generateHandler(route: GenerateRoute): Handler {
       const send = (event: string, data: unknown) => {
         writes = writes.then(() => stream.writeSSE({ event, data: JSON.stringify(data) }));
       };
+      // A comment line now and then, so that proxies with an idle timeout keep the stream open while a model loads.
+      const heartbeat = setInterval(() => {
+        writes = writes.then(() => stream.write(": keep-alive\n\n")).then(() => undefined);
+      }, SSE_HEARTBEAT_MS);
       try {
         const result = await turn.consume({ onToken: (text) => send("token", { text }), onEvent: (event) => send("event", event) });
         send("result", result);
@@ -151,6 +158,7 @@ export function generateHandler(route: GenerateRoute): Handler {
         logFailure(logger, threadId, failure, error, clientGone.aborted && !admission.signal.aborted);
         send("error", errorBody(failure));
       } finally {
+        clearInterval(heartbeat);
         await writes.catch(() => undefined);
         admission.leave();
       }
