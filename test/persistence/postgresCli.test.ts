@@ -150,7 +150,7 @@ describe.concurrent("bruno processes sharing PostgreSQL", () => {
     while (!lease) {
       lease = await db.lock.acquire("killed-thread", { strategy: "reject", timeoutMs: 0 }).catch(() => undefined);
       if (!lease) await new Promise((resolve) => setTimeout(resolve, 20));
-      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(Date.now() - started).toBeLessThan(5_000); // the server notices the closed socket at once; slack for a loaded machine
     }
     await lease.release();
     expect(await history("killed-thread")).toEqual([]);
