@@ -9,6 +9,8 @@ export interface HealthReport {
   /** ok: every routed model is installed; degraded: some are missing but one can answer; down: nothing can. */
   status: "ok" | "degraded" | "down";
   ollama: { host: string; reachable: boolean; version?: string; error?: string };
+  /** With several Ollama hosts: each one, reachable or why not (the cached view: a host marked down is not asked). */
+  hosts?: { host: string; reachable: boolean; version?: string | undefined; error?: string | undefined; models: number }[];
   models: {
     /** Catalog models installed on the server. */
     installed: string[];
@@ -30,6 +32,10 @@ export async function checkHealth(options: { admin: ModelServer; catalog: ModelC
   const call = options.signal ? { signal: options.signal } : {};
   const report: HealthReport = { status: "down", ollama: { host: admin.host, reachable: false }, models: { installed: [], missing: [] } };
   const routed = [...new Set(Object.values(catalog.routes))];
+  if (admin.hosts) {
+    const hosts = await admin.hosts(call).catch(() => []);
+    report.hosts = hosts.map((h) => ({ host: h.host, reachable: h.reachable, version: h.version, error: h.error, models: h.models.length }));
+  }
   let names: string[];
   try {
     report.ollama.version = await admin.version(call);
