@@ -21,6 +21,7 @@ import { ScaleClient } from "./scale/client.js";
 import { buildConversations, seededRandom, type Message } from "./scale/corpus.js";
 import { runBaseline, runConversations } from "./scale/load.js";
 import { figures, markdown, type KillEvent } from "./scale/report.js";
+import { replicaCounters, type ReplicaCounters } from "./scale/metrics.js";
 import { arrivalTimes } from "./scale/schedule.js";
 import { kill, startTopology, type Topology } from "./scale/topology.js";
 import { verifyThreads } from "./scale/verify.js";
@@ -119,6 +120,7 @@ async function main(): Promise<number> {
   timers.forEach(clearTimeout);
   const loadS = (performance.now() - t0) / 1000;
 
+  const counters = await replicaCounters(replicas);
   log("verifying every thread in the database");
   const verification = await verifyThreads(topology.db, records);
   const f = figures(
@@ -131,7 +133,9 @@ async function main(): Promise<number> {
   const bareFailed = bare.filter((s) => !s.ok).length;
   const command = `npm run test:scale --${values.short ? " --short" : ""} --duration ${durationS} --max-rate ${maxRate}`;
   const load = `load average ${loadBefore.toFixed(1)} before the baseline, ${(loadavg()[0] ?? 0).toFixed(1)} after the load, ${cpus().length} cores`;
-  process.stdout.write(`\n## Scale test (${command}; ${load})\n\n${markdown(f, bareFailed, `${replicas.length} replicas, ${topology.dbLabel}, ${fakes.length} Ollama servers`)}\n\n`);
+  process.stdout.write(
+    `\n## Scale test (${command}; ${load})\n\n${markdown(f, bareFailed, `${replicas.length} replicas, ${topology.dbLabel}, ${fakes.length} Ollama servers`)}\n\n${countersLine(counters)}\n\n`,
+  );
   const report = {
     when: new Date().toISOString(),
     command,
@@ -140,6 +144,7 @@ async function main(): Promise<number> {
     elapsedS: { startup: Math.round(startupS * 10) / 10, load: Math.round(loadS * 10) / 10, total: Math.round((performance.now() - started) / 100) / 10 },
     bareFailed,
     ...f,
+    replicaCounters: counters,
   };
   const out = resolve(values.out);
   mkdirSync(dirname(out), { recursive: true });
@@ -171,6 +176,11 @@ async function warmUp(t: Topology, message: Message | undefined, runId: string):
     }),
   );
   log("replicas warmed up (one turn each)");
+}
+
+function countersLine(c: ReplicaCounters): string {
+  const wait = c.meanQueueWaitMs === null ? "" : `, mean wait for a bulkhead slot ${Math.round(c.meanQueueWaitMs)} ms`;
+  return `Counted by the ${c.replicas} replicas still up (/metrics): ${c.failovers} failovers to the same model on the other host, ${c.fallbacks} fallbacks to another model, ${c.retries} retries, ${c.modelCallErrors} failed model calls${wait}.`;
 }
 
 let code = 1;

@@ -3,6 +3,7 @@
  * client, and what each kill cost; printed as Markdown and saved as JSON.
  */
 import { round, roundSummary, summarize, type Summary } from "../lib/stats.js";
+import type { Attempt } from "./client.js";
 import type { BareSample, TurnRecord } from "./load.js";
 import type { Verification } from "./verify.js";
 
@@ -59,6 +60,8 @@ export interface KillCost extends KillEvent {
   interruptedLatencyMs: ReturnType<typeof roundSummary>;
   /** For a replica: the send that followed the broken one, to answer (it waits for the thread's lock). */
   resendLatencyMs?: ReturnType<typeof roundSummary>;
+  /** Of that send: the time outside the graph, where waiting for the thread's lock shows. */
+  resendOutsideGraphMs?: ReturnType<typeof roundSummary>;
   /** p50 of turns sent in the 5 s before and after. */
   p50BeforeMs: number | null;
   p50AfterMs: number | null;
@@ -70,15 +73,15 @@ function p50Around(records: readonly TurnRecord[], from: number, to: number): nu
 }
 
 function killCost(kill: KillEvent, records: readonly TurnRecord[], replicaIndex: number | undefined): KillCost {
-  const inFlight = records.filter((r) => r.attempts.some((a) => a.at <= kill.at && a.at + a.ms >= kill.at && (replicaIndex === undefined || a.replica === replicaIndex)));
+  const cut = (a: Attempt): boolean => a.at <= kill.at && a.at + a.ms >= kill.at && (replicaIndex === undefined || a.replica === replicaIndex);
+  const inFlight = records.filter((r) => r.attempts.some(cut));
   const refused = replicaIndex === undefined ? 0 : records.flatMap((r) => r.attempts).filter((a) => a.replica === replicaIndex && a.at > kill.at).length;
   const resends =
     replicaIndex === undefined
       ? []
       : inFlight.flatMap((r) => {
-          const broken = r.attempts.findIndex((a) => a.replica === replicaIndex && a.at <= kill.at);
-          const next = r.attempts[broken + 1];
-          return next && r.outcome === "answered" ? [next.ms] : [];
+          const next = r.attempts[r.attempts.findIndex(cut) + 1];
+          return next && r.outcome === "answered" && next === r.attempts.at(-1) ? [{ ms: next.ms, outside: next.ms - (r.graphMs ?? Number.NaN) }] : [];
         });
   return {
     ...kill,
@@ -87,7 +90,9 @@ function killCost(kill: KillEvent, records: readonly TurnRecord[], replicaIndex:
     failed: inFlight.filter((r) => r.outcome !== "answered").length,
     refusedConnections: refused,
     interruptedLatencyMs: roundSummary(summarize(inFlight.filter((r) => r.outcome === "answered").map((r) => r.latencyMs)), 1),
-    ...(replicaIndex === undefined ? {} : { resendLatencyMs: roundSummary(summarize(resends), 1) }),
+    ...(replicaIndex === undefined
+      ? {}
+      : { resendLatencyMs: roundSummary(summarize(resends.map((x) => x.ms)), 1), resendOutsideGraphMs: roundSummary(summarize(resends.map((x) => x.outside).filter(Number.isFinite)), 1) }),
     p50BeforeMs: p50Around(records, kill.at - 5_000, kill.at),
     p50AfterMs: p50Around(records, kill.at, kill.at + 5_000),
   };
@@ -170,11 +175,11 @@ export function markdown(f: ScaleFigures, bareFailed: number, setup: string): st
     } |`,
     `| failed or refused but saved in the thread | ${t.savedUnanswered} |`,
     "",
-    "| SIGKILL half-way | at | turns in flight | answered / failed | sends refused after | interrupted turns p50 / max | resend p50 / max | p50 5 s before → after |",
+    "| SIGKILL half-way | at | turns in flight | answered / failed | sends refused after | interrupted turns p50 / max | resend p50 / max (outside the graph: lock, checkpoint) | p50 5 s before → after |",
     "|---|---|---|---|---|---|---|---|",
     ...f.kills.map(
       (k) =>
-        `| ${k.what} ${k.name} | ${(k.at / 1000).toFixed(1)} s | ${k.inFlight} | ${k.answered} / ${k.failed} | ${k.what === "replica" ? k.refusedConnections : "–"} | ${ms(k.interruptedLatencyMs.p50)} / ${ms(k.interruptedLatencyMs.max)} | ${k.resendLatencyMs ? `${ms(k.resendLatencyMs.p50)} / ${ms(k.resendLatencyMs.max)}` : "–"} | ${ms(k.p50BeforeMs)} → ${ms(k.p50AfterMs)} |`,
+        `| ${k.what} ${k.name} | ${(k.at / 1000).toFixed(1)} s | ${k.inFlight} | ${k.answered} / ${k.failed} | ${k.what === "replica" ? k.refusedConnections : "–"} | ${ms(k.interruptedLatencyMs.p50)} / ${ms(k.interruptedLatencyMs.max)} | ${k.resendLatencyMs ? `${ms(k.resendLatencyMs.p50)} / ${ms(k.resendLatencyMs.max)} (${ms(k.resendOutsideGraphMs?.p50)} / ${ms(k.resendOutsideGraphMs?.max)})` : "–"} | ${ms(k.p50BeforeMs)} → ${ms(k.p50AfterMs)} |`,
     ),
   ];
   if (f.problems.length > 0) out.push("", "Problems:", ...f.problems.map((p) => `- ${p}`));
