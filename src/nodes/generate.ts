@@ -62,8 +62,9 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
     let lastAttemptError: BrunoError | undefined;
     /** Text of the current attempt already streamed to the caller. */
     let streamedText = false;
+    /** `firstTokenWithinMs`: with other hosts left, a host that sends no token in its part of the model's time is passed over. */
     const callOnce =
-      (host: string) =>
+      (host: string, firstTokenWithinMs = Infinity) =>
       async (attemptSignal: AbortSignal): Promise<Generation> => {
         attempted = true;
         streamedText = false;
@@ -82,6 +83,7 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
         const deadline = new StreamDeadline({
           ...deps.config.timeouts,
           totalMs: Math.min(deps.config.timeouts.totalMs, remaining),
+          firstTokenMs: Math.max(1, Math.min(deps.config.timeouts.firstTokenMs, firstTokenWithinMs)),
           ...(remaining < deps.config.timeouts.totalMs ? { totalSetting: "this model's share of BRUNO_REQUEST_TIMEOUT_MS" } : {}),
           signal: attemptSignal,
           model,
@@ -190,7 +192,8 @@ export function createGenerateNode(getDeps: () => GenerationDeps) {
                 if (event.type === "retry") log.warn({ event: "retry", attemptNo: event.attempt, delayMs: event.delayMs, code: event.code }, "retrying");
               },
             },
-            callOnce(host),
+            // A hung host must not take the whole share: with others left, it gets its part for the first token.
+            callOnce(host, others.length > 0 ? (modelDeadline - deps.clock.now()) / (others.length + 1) : Infinity),
           );
         } catch (raw) {
           const error = isBrunoError(raw) ? raw : toBrunoError(raw, { model, host });

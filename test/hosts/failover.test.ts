@@ -91,6 +91,22 @@ describe("a host that stops answering", () => {
   });
 });
 
+describe("a host that hangs", () => {
+  it("gets only its part of the model's time for the first token: the same model then answers from the other host within the turn", async () => {
+    const a = await startServer({ timing: { firstTokenDelayMs: 10_000 } });
+    const b = await startServer();
+    b.scriptFor(PRIMARY, { content: ANSWER });
+    // A 3-model chain in 3 s: the primary's share is about 1 s, half of it for the hung host.
+    const started = performance.now();
+    const { events, values } = await turn(graphOn([a, b], { BRUNO_REQUEST_TIMEOUT_MS: "3000" }), { query: QUERY, documents: DOCS }, "hung");
+    expect(values.model).toBe(PRIMARY);
+    expect(values.answer).toBe(ANSWER);
+    expect(ofType(events, "failover")).toEqual([{ type: "failover", model: PRIMARY, from: a.url, to: b.url, code: "TIMEOUT_FIRST_TOKEN" }]);
+    expect(ofType(events, "fallback")).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+});
+
 describe("a host that breaks mid-answer", () => {
   it("the answer restarts on the other host with the same model; the event names both hosts; the answer is the other host's whole answer", async () => {
     const a = await startServer();
