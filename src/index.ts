@@ -15,6 +15,9 @@ export {
   loadConfig,
   normalizeOllamaHost,
   ollamaHostConfigured,
+  ollamaHostList,
+  readOllamaHosts,
+  type OllamaHostEntry,
   ConfigSchema,
   DEFAULT_OLLAMA_HOST,
   PROVIDERS,
@@ -26,11 +29,12 @@ export { classifyQuery, type Classification } from "./tools/classifier.js";
 export { routeRole, preferredModel, FAST_LATENCY_MS } from "./tools/router.js";
 export { checkCitations, findCitationMarkers, formatMarkers, stripInvalidCitations } from "./tools/citations.js";
 export { createOllamaModelServer } from "./providers/ollama/server.js";
+export { createOllamaHostPool, type OllamaPoolOptions } from "./providers/ollama/pool.js";
 export { createOllamaChatModelFactory } from "./providers/ollama/chatModel.js";
-export { staticModelServer, type ChatModelFactory, type ChatModelRequest, type InstalledModel, type ModelDetails, type ModelServer } from "./providers/ports.js";
+export { staticModelServer, type ChatModelFactory, type ChatModelRequest, type HostStatus, type InstalledModel, type ModelDetails, type ModelServer } from "./providers/ports.js";
 export * from "./providers/embedded/index.js";
 export { Resilience } from "./runtime/resilience.js";
-export { FAILURE_POLICY, failureKind, failureRule, handsOver, isRetryable, countsAgainstCircuit, type FailureKind, type FailureRule, type OnExhausted } from "./runtime/failurePolicy.js";
+export { FAILURE_POLICY, failureKind, failureRule, failsOver, handsOver, isRetryable, countsAgainstCircuit, type FailureKind, type FailureRule, type OnExhausted } from "./runtime/failurePolicy.js";
 export { InProcessThreadLock, type ThreadLock } from "./runtime/threadLock.js";
 export { parseGenerationInput } from "./nodes/classify.js";
 export { createTelemetryLogger as createLogger } from "./telemetry/logging.js";
