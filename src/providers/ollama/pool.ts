@@ -76,7 +76,8 @@ class OllamaHostPool implements ModelServer {
   private async refresh(member: Member, options: { fresh?: boolean; signal?: AbortSignal }): Promise<InstalledModel[] | undefined> {
     if (!options.fresh && this.isDown(member)) return undefined;
     try {
-      const models = await member.server.listModels(options);
+      // A host that was down is asked for real, not answered from its client's cache.
+      const models = await member.server.listModels({ ...options, fresh: options.fresh === true || member.downUntil > 0 });
       member.models = models;
       member.downUntil = 0;
       member.error = undefined;
