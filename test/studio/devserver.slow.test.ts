@@ -62,8 +62,11 @@ describe("telemetry routes under the LangGraph dev server", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toContain("text/plain; version=0.0.4");
     const samples = parseMetrics(await response.text());
-    expect(series(samples, "ollama_generation_duration_seconds_count")).toEqual({ "model=sre-agent:v1.0": 1 });
-    expect(series(samples, "ollama_tokens_total")).toEqual({ "direction=input,model=sre-agent:v1.0": 120, "direction=output,model=sre-agent:v1.0": 10 });
+    expect(series(samples, "ollama_generation_duration_seconds_count")).toEqual({ [`host=${ollama.url},model=sre-agent:v1.0`]: 1 });
+    expect(series(samples, "ollama_tokens_total")).toEqual({
+      [`direction=input,host=${ollama.url},model=sre-agent:v1.0`]: 120,
+      [`direction=output,host=${ollama.url},model=sre-agent:v1.0`]: 10,
+    });
     expect(series(samples, "bruno_runs_total")).toEqual({ "error_type=none,outcome=answered,query_type=troubleshooting": 1 });
     expect(series(samples, "bruno_node_duration_seconds_count")).toMatchObject({ "node=generate": 1, "node=validateCitations": 1 });
     expect(samples.some((x) => x.name === "process_resident_memory_bytes")).toBe(true);
