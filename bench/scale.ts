@@ -9,10 +9,11 @@
  * at 45 % of the run and one replica at 55 %. Then every thread is read back from the database.
  * Prints Markdown tables and writes bench/out/scale.json; exits 1 when a turn answered with a 200
  * is lost, duplicated or out of order, or when no turn was answered. `--short` (CI) is 15 s
- * ramping to 4 a second. Everything started is stopped, and the database folder removed, also on
- * failure and on Ctrl-C.
+ * ramping to 4 a second. The replicas run the built command (dist/cli/bin.js) when it is newer
+ * than the sources, else the sources through tsx; `--bin` chooses. Everything started is stopped,
+ * and the database folder removed, also on failure and on Ctrl-C.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -21,7 +22,7 @@ import { ScaleClient } from "./scale/client.js";
 import { buildConversations, seededRandom, type Message } from "./scale/corpus.js";
 import { runBaseline, runConversations } from "./scale/load.js";
 import { figures, markdown, type KillEvent } from "./scale/report.js";
-import { replicaCounters, type ReplicaCounters } from "./scale/metrics.js";
+import { cpuFigures, cpuLine, machineCpuMs, processCpuMs, replicaCounters, type ReplicaCounters } from "./scale/metrics.js";
 import { arrivalTimes } from "./scale/schedule.js";
 import { kill, startTopology, type Topology } from "./scale/topology.js";
 import { verifyThreads } from "./scale/verify.js";
@@ -33,7 +34,7 @@ const { values } = parseArgs({
     short: { type: "boolean", default: false },
     seed: { type: "string", default: "15" },
     db: { type: "string", default: "postgres" },
-    bin: { type: "string", default: "bin/bruno.js" },
+    bin: { type: "string" },
     corpus: { type: "string", default: "../shared/corpus" },
     out: { type: "string", default: "bench/out/scale.json" },
   },
@@ -48,6 +49,20 @@ if (values.db !== "postgres" && values.db !== "sqlite") {
   process.exit(2);
 }
 const db = values.db;
+const bin = values.bin ?? defaultBin();
+/**
+ * The built command (`dist/cli/bin.js`, what `npm install` gives) when it is newer than every
+ * source file, else the sources through tsx (`bin/bruno.js`), which start slower and use more CPU.
+ */
+function defaultBin(): string {
+  const built = "dist/cli/bin.js";
+  if (!existsSync(built)) return "bin/bruno.js";
+  const builtAt = statSync(built).mtimeMs;
+  const stale = readdirSync("src", { recursive: true, withFileTypes: true }).some((e) => e.isFile() && statSync(`${e.parentPath}/${e.name}`).mtimeMs > builtAt);
+  if (stale) process.stderr.write("[scale] dist/ is older than src/: running the sources through tsx (npm run build to test the built command)\n");
+  return stale ? "bin/bruno.js" : built;
+}
+
 const pace = { firstTokenMs: 50, tokenMs: 15 };
 /**
  * Settings of every replica (sized as docs/deploying.md says): quiet logs; 8 model calls in flight
@@ -74,12 +89,13 @@ async function main(): Promise<number> {
   const runId = `scale-${Date.now().toString(36)}`;
   const conversations = await buildConversations(resolve(values.corpus), arrivals.length, seed, runId);
   log(`${conversations.length} conversations (${conversations.length * 3} turns) over ${durationS} s, 1 → ${maxRate} new a second`);
-  const topology = await startTopology({ db, replicas: 3, fakes: 2, pace, bin: values.bin, env: replicaEnv, log, onStop: (stop) => (stopTopology = stop) });
+  const topology = await startTopology({ db, replicas: 3, fakes: 2, pace, bin, env: replicaEnv, log, onStop: (stop) => (stopTopology = stop) });
   const startupS = (performance.now() - started) / 1000;
 
   await warmUp(topology, conversations[0]?.messages[0], runId);
   const loadBefore = loadavg()[0] ?? 0;
   log("baseline: the same schedule straight to the test servers through a bare ChatOllama");
+  const baselineCpu = machineCpuMs();
   const bare = await runBaseline(
     conversations,
     arrivals,
@@ -88,6 +104,8 @@ async function main(): Promise<number> {
   );
 
   log("load: the schedule sent to the replicas");
+  const loadCpu = machineCpuMs();
+  const replicaCpu0 = topology.replicas.map((r) => processCpuMs(r.proc.child.pid));
   const t0 = performance.now();
   const client = new ScaleClient({ replicas: topology.replicas.map((r) => r.url), t0, random: seededRandom(seed + 2) });
   const kills: KillEvent[] = [];
@@ -118,6 +136,13 @@ async function main(): Promise<number> {
   ];
   const records = await runConversations(conversations, arrivals, client);
   timers.forEach(clearTimeout);
+  const cpu = cpuFigures(
+    records,
+    baselineCpu,
+    loadCpu,
+    replicaCpu0,
+    replicas.map((r) => processCpuMs(r.proc.child.pid)),
+  );
   const loadS = (performance.now() - t0) / 1000;
 
   const counters = await replicaCounters(replicas);
@@ -129,22 +154,26 @@ async function main(): Promise<number> {
     verification,
     kills,
     replicas.map((r) => r.name),
+    durationS * 1000,
   );
   const bareFailed = bare.filter((s) => !s.ok).length;
-  const command = `npm run test:scale --${values.short ? " --short" : ""} --duration ${durationS} --max-rate ${maxRate}`;
+  const command =
+    `npm run test:scale --${values.short ? " --short" : ""} --duration ${durationS} --max-rate ${maxRate}${db === "sqlite" ? " --db sqlite" : ""}${seed !== 15 ? ` --seed ${seed}` : ""}` +
+    ` (replicas: ${bin})`;
   const load = `load average ${loadBefore.toFixed(1)} before the baseline, ${(loadavg()[0] ?? 0).toFixed(1)} after the load, ${cpus().length} cores`;
   process.stdout.write(
-    `\n## Scale test (${command}; ${load})\n\n${markdown(f, bareFailed, `${replicas.length} replicas, ${topology.dbLabel}, ${fakes.length} Ollama servers`)}\n\n${countersLine(counters)}\n\n`,
+    `\n## Scale test (${command}; ${load})\n\n${markdown(f, bareFailed, `${replicas.length} replicas, ${topology.dbLabel}, ${fakes.length} Ollama servers`)}\n\n${countersLine(counters)}\n\n${cpuLine(cpu)}\n\n`,
   );
   const report = {
     when: new Date().toISOString(),
     command,
     machine: { cpus: cpus().length, node: process.version, loadAverage1m: { beforeBaseline: loadBefore, afterLoad: loadavg()[0] ?? 0 } },
-    options: { durationS, startRate: 1, maxRate, seed, db: topology.dbLabel, replicas: replicas.length, ollamaServers: fakes.length, pace, replicaEnv, bin: values.bin },
+    options: { durationS, startRate: 1, maxRate, seed, db: topology.dbLabel, replicas: replicas.length, ollamaServers: fakes.length, pace, replicaEnv, bin },
     elapsedS: { startup: Math.round(startupS * 10) / 10, load: Math.round(loadS * 10) / 10, total: Math.round((performance.now() - started) / 100) / 10 },
     bareFailed,
     ...f,
     replicaCounters: counters,
+    cpu,
   };
   const out = resolve(values.out);
   mkdirSync(dirname(out), { recursive: true });

@@ -2,8 +2,8 @@
  * The client side of the scale test, with the error handling a real client of several `bruno
  * serve` replicas uses: each message goes to a random replica; a 503 is sent again after its
  * `Retry-After`; a connection error (refused, reset, cut mid-response) is sent again at once to
- * another replica, and the replica that failed is avoided for a moment (a passive health check,
- * as nginx's `max_fails`/`fail_timeout`); a 409 THREAD_BUSY is final ("refused as busy").
+ * another replica, and the replica that failed is avoided for 10 s (a passive health check, as
+ * nginx's `max_fails=1 fail_timeout=10s`); a 409 THREAD_BUSY is final ("refused as busy").
  */
 import { sleep } from "./schedule.js";
 
@@ -73,7 +73,7 @@ export class ScaleClient {
     this.avoidUntil = options.replicas.map(() => 0);
     this.inFlight = options.replicas.map(() => 0);
     this.maxAttempts = options.maxAttempts ?? 6;
-    this.avoidMs = options.avoidMs ?? 2_000;
+    this.avoidMs = options.avoidMs ?? 10_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
   }
 

@@ -37,6 +37,8 @@ export async function runConversations(conversations: readonly Conversation[], a
 
 export interface BareSample {
   ok: boolean;
+  /** When the message was sent, in ms from the start of the baseline. */
+  sentAt: number;
   latencyMs: number;
   error?: string;
 }
@@ -71,10 +73,10 @@ export async function runBaseline(conversations: readonly Conversation[], arriva
           for await (const chunk of await model.stream([new SystemMessage(systemPrompt(message)), ...history, new HumanMessage(message.query)])) {
             answer += typeof chunk.content === "string" ? chunk.content : "";
           }
-          samples.push({ ok: true, latencyMs: performance.now() - started });
+          samples.push({ ok: true, sentAt: started - t0, latencyMs: performance.now() - started });
           history.push(new HumanMessage(message.query), new AIMessage(answer));
         } catch (err) {
-          samples.push({ ok: false, latencyMs: performance.now() - started, error: err instanceof Error ? err.message : String(err) });
+          samples.push({ ok: false, sentAt: started - t0, latencyMs: performance.now() - started, error: err instanceof Error ? err.message : String(err) });
         }
       }
     }),

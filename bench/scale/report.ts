@@ -46,7 +46,37 @@ export interface ScaleFigures {
   /** Answer tokens per answered turn (bruno), for comparing with the baseline's. */
   answerTokensP50: number | null;
   kills: KillCost[];
+  /** Latency by stretch of the ramp (sent time), bruno and bare side by side. */
+  windows: LatencyWindow[];
   problems: string[];
+}
+
+export interface LatencyWindow {
+  fromS: number;
+  toS: number;
+  /** New conversations a second in this stretch. */
+  arrivalRate: number;
+  bruno: { p50: number | null; p95: number | null };
+  bare: { p50: number | null; p95: number | null };
+}
+
+function latencyWindows(records: readonly TurnRecord[], bare: readonly BareSample[], durationMs: number, count: number): LatencyWindow[] {
+  const width = durationMs / count;
+  return Array.from({ length: count }, (_, i) => {
+    const from = i * width;
+    const to = i === count - 1 ? Number.POSITIVE_INFINITY : from + width;
+    const within = (t: number): boolean => t >= from && t < to;
+    const b = summarize(records.filter((r) => r.outcome === "answered" && within(r.sentAt)).map((r) => r.latencyMs));
+    const r = summarize(bare.filter((x) => x.ok && within(x.sentAt)).map((x) => x.latencyMs));
+    const arrivals = records.filter((x) => x.turn === 0 && x.sentAt >= from && x.sentAt < from + width).length;
+    return {
+      fromS: round(from / 1000, 1) as number,
+      toS: round((from + width) / 1000, 1) as number,
+      arrivalRate: round(arrivals / (width / 1000), 1) as number,
+      bruno: { p50: round(b.p50, 1), p95: round(b.p95, 1) },
+      bare: { p50: round(r.p50, 1), p95: round(r.p95, 1) },
+    };
+  });
 }
 
 export interface KillCost extends KillEvent {
@@ -98,7 +128,7 @@ function killCost(kill: KillEvent, records: readonly TurnRecord[], replicaIndex:
   };
 }
 
-export function figures(records: readonly TurnRecord[], bare: readonly BareSample[], v: Verification, kills: readonly KillEvent[], replicaNames: readonly string[]): ScaleFigures {
+export function figures(records: readonly TurnRecord[], bare: readonly BareSample[], v: Verification, kills: readonly KillEvent[], replicaNames: readonly string[], durationMs: number): ScaleFigures {
   const answered = records.filter((r) => r.outcome === "answered");
   const failures: Record<string, number> = {};
   for (const r of records) if (r.outcome === "failed") failures[r.reason ?? "?"] = (failures[r.reason ?? "?"] ?? 0) + 1;
@@ -134,6 +164,7 @@ export function figures(records: readonly TurnRecord[], bare: readonly BareSampl
     },
     answerTokensP50: round(summarize(answered.map((r) => r.outputTokens ?? Number.NaN).filter(Number.isFinite)).p50, 0),
     kills: kills.map((k) => killCost(k, records, k.what === "replica" ? replicaNames.indexOf(k.name) : undefined)),
+    windows: latencyWindows(records, bare, durationMs, 6),
     problems: v.problems,
   };
 }
@@ -182,6 +213,12 @@ export function markdown(f: ScaleFigures, bareFailed: number, setup: string): st
         `| ${k.what} ${k.name} | ${(k.at / 1000).toFixed(1)} s | ${k.inFlight} | ${k.answered} / ${k.failed} | ${k.what === "replica" ? k.refusedConnections : "–"} | ${ms(k.interruptedLatencyMs.p50)} / ${ms(k.interruptedLatencyMs.max)} | ${k.resendLatencyMs ? `${ms(k.resendLatencyMs.p50)} / ${ms(k.resendLatencyMs.max)} (${ms(k.resendOutsideGraphMs?.p50)} / ${ms(k.resendOutsideGraphMs?.max)})` : "–"} | ${ms(k.p50BeforeMs)} → ${ms(k.p50AfterMs)} |`,
     ),
   ];
+  out.push(
+    "",
+    "| sent at | new conversations a second | bruno serve p50 / p95 | bare ChatOllama p50 / p95 |",
+    "|---|---|---|---|",
+    ...f.windows.map((w) => `| ${w.fromS}–${w.toS} s | ${w.arrivalRate} | ${ms(w.bruno.p50)} / ${ms(w.bruno.p95)} | ${ms(w.bare.p50)} / ${ms(w.bare.p95)} |`),
+  );
   if (f.problems.length > 0) out.push("", "Problems:", ...f.problems.map((p) => `- ${p}`));
   return out.join("\n");
 }
