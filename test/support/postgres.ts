@@ -104,7 +104,9 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
   };
   const port = await closedPort();
   await exec("initdb", ["-D", data, "-U", "bruno", "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"]);
-  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=${options.maxConnections ?? 200}`;
+  // fsync=off is safe for a throwaway cluster (the machine does not crash under it); commits stay
+  // synchronous, so a crash() of the server (an immediate stop) keeps every committed turn.
+  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=${options.maxConnections ?? 200}`;
   const start = async () => {
     await exec("pg_ctl", ["-D", data, "-o", serverOptions, "-l", join(dir, "server.log"), "-w", "-t", "60", "start"]);
   };
