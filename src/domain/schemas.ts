@@ -145,6 +145,8 @@ export const TurnSummary = z.object({
   documents: z.array(DocumentRef),
   /** True when the turn brought no documents and answered from the previous turn's. */
   documentsCarried: z.boolean(),
+  /** The caller's id of the turn (`turnId`), when it gave one: a resend with it is answered from this turn. */
+  turnId: z.string().optional(),
 });
 export type TurnSummary = z.infer<typeof TurnSummary>;
 
@@ -161,6 +163,7 @@ export const NOTICE_CODES = [
   "EMBEDDING_FAILED",
   "UNSUPPORTED_CITATION",
   "UNCITED_CLAIM",
+  "TURN_REPLAYED",
 ] as const;
 export const NoticeCode = z.enum(NOTICE_CODES);
 export type NoticeCode = z.infer<typeof NoticeCode>;
@@ -172,6 +175,9 @@ export type Notice = z.infer<typeof Notice>;
 /** Notice codes of the grounding check (the CLI shows those under the answer, not as warnings). */
 export const GROUNDING_NOTICE_CODES: ReadonlySet<NoticeCode> = new Set<NoticeCode>(["UNSUPPORTED_CITATION", "UNCITED_CLAIM"]);
 
+/** Longest `turnId` accepted. */
+export const MAX_TURN_ID_CHARS = 200;
+
 /** The zod schema of a turn's input; the edge validates with it (typed errors name the field). */
 export const GenerationInputSchema = z.object({
   query: z.string().describe("The user's question, as typed."),
@@ -180,6 +186,12 @@ export const GenerationInputSchema = z.object({
   preferences: Preferences.optional().describe("Answer-style preferences."),
   model: z.string().min(1).optional().describe("An explicit model tag to use."),
   maxLatencyMs: z.number().positive().optional().describe("Latency budget in ms."),
+  turnId: z
+    .string()
+    .min(1)
+    .max(MAX_TURN_ID_CHARS)
+    .optional()
+    .describe("The caller's id of this turn (an idempotency key): a resend with the id of the thread's last turn returns that turn's stored result without running it again."),
 });
 
 /**

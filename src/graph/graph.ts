@@ -3,6 +3,7 @@ import { createBuildPromptNode } from "../nodes/buildPrompt.js";
 import { createClassifyNode } from "../nodes/classify.js";
 import type { GenerationDeps } from "../nodes/deps.js";
 import { createGenerateNode } from "../nodes/generate.js";
+import { createReplayTurnNode, isAnsweredTurn } from "../nodes/replayTurn.js";
 import { currentModel } from "../nodes/modelChain.js";
 import { createSelectModelNode } from "../nodes/selectModel.js";
 import { createValidateCitationsNode } from "../nodes/validateCitations.js";
@@ -11,6 +12,11 @@ import { GenerationInputState, GenerationOutputState, GenerationState, type Gene
 
 /** The graph's name, as Studio and traces show it. */
 export const GRAPH_NAME = "bruno_generation";
+
+/** At the entry: a turn whose `turnId` the thread has already answered is replayed, not run again. */
+export function routeAtEntry(state: GenerationStateType): "replayTurn" | "classify" {
+  return isAnsweredTurn(state) ? "replayTurn" : "classify";
+}
 
 /** After generate: a model that failed or was skipped hands over to the next one; an answer goes to the citation check. */
 export function routeAfterGenerate(state: GenerationStateType): "buildPrompt" | "validateCitations" {
@@ -37,7 +43,8 @@ export function telemetryTarget(deps: () => GenerationDeps): TelemetryTarget {
 
 /**
  * The uncompiled graph over a dependency resolver: classify → selectModel → buildPrompt →
- * generate → validateCitations, with the fallback and repair edges. Its nodes report to the
+ * generate → validateCitations, with the fallback and repair edges; a resend of the thread's last
+ * turn (same `turnId`) goes from the entry to replayTurn and ends there. Its nodes report to the
  * deps' telemetry (durations, spans).
  */
 export function generationGraphBuilder(deps: () => GenerationDeps) {
@@ -48,7 +55,9 @@ export function generationGraphBuilder(deps: () => GenerationDeps) {
     .addNode("buildPrompt", instrumentNode("buildPrompt", target, createBuildPromptNode(deps)))
     .addNode("generate", instrumentNode("generate", target, createGenerateNode(deps)))
     .addNode("validateCitations", instrumentNode("validateCitations", target, createValidateCitationsNode(deps)))
-    .addEdge(START, "classify")
+    .addNode("replayTurn", instrumentNode("replayTurn", target, createReplayTurnNode(deps)))
+    .addConditionalEdges(START, routeAtEntry, ["classify", "replayTurn"])
+    .addEdge("replayTurn", END)
     .addEdge("classify", "selectModel")
     .addEdge("selectModel", "buildPrompt")
     .addConditionalEdges("buildPrompt", routeAfterBuildPrompt, ["generate", "buildPrompt"])

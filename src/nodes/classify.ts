@@ -50,6 +50,7 @@ export function createClassifyNode(getDeps: () => GenerationDeps) {
         preferences: state.preferences,
         model: state.model,
         maxLatencyMs: state.maxLatencyMs,
+        turnId: state.turnId,
       },
       deps.config.limits,
     );

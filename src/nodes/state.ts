@@ -63,7 +63,18 @@ const turnInputFields = {
   model: new UntrackedValue(z.string(), { guard: false }),
   /** Latency budget in ms; a simple query under 2,000 ms goes to the fast model. */
   maxLatencyMs: new UntrackedValue(z.number().positive(), { guard: false }),
+  /** The caller's id of this turn; a resend of the last turn with it is replayed (see `replay.ts`). */
+  turnId: new UntrackedValue(z.string(), { guard: false }),
 };
+
+/** How many answered turns' ids a thread remembers (`recentTurnIds`): as many turns as the checkpoint keeps messages for. */
+export const RECENT_TURN_IDS = HISTORY_KEEP_MESSAGES / 2;
+
+/** Appends turn ids, keeping only the newest `RECENT_TURN_IDS`. */
+export function recentTurnIdsReducer(current: string[], update: string | string[]): string[] {
+  const merged = current.concat(update);
+  return merged.length > RECENT_TURN_IDS ? merged.slice(merged.length - RECENT_TURN_IDS) : merged;
+}
 
 export const GenerationState = new StateSchema({
   ...turnInputFields,
@@ -158,6 +169,14 @@ export const GenerationState = new StateSchema({
   lastDocuments: z.array(ContextDocument).optional(),
   /** What answered the last turn and why (model, type, routing reason, documents); the thread's state shows it. */
   lastTurn: TurnSummary.optional(),
+  /** The ids of the thread's last answered turns that had one (`turnId`), oldest first, at most `RECENT_TURN_IDS`. */
+  recentTurnIds: new ReducedValue(
+    z.array(z.string()).default(() => []),
+    {
+      inputSchema: z.union([z.string(), z.array(z.string())]),
+      reducer: recentTurnIdsReducer,
+    },
+  ),
   /** True when this turn answers from `lastDocuments`, set by classify. */
   documentsCarried: new UntrackedValue(z.boolean().default(false), { guard: false }),
   /** When the turn started (ms since epoch), set by classify. */

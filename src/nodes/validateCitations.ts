@@ -130,7 +130,9 @@ export function createValidateCitationsNode(getDeps: () => GenerationDeps) {
         reason: state.selection?.reason ?? "",
         documents: documents.map((d, i) => ({ index: i + 1, ...(d.title !== undefined ? { title: d.title } : {}), ...(d.source !== undefined ? { source: d.source } : {}) })),
         documentsCarried: state.documentsCarried ?? false,
+        ...(state.turnId !== undefined ? { turnId: state.turnId } : {}),
       },
+      ...(state.turnId !== undefined ? { recentTurnIds: state.turnId } : {}),
       ...notices(turnNotices),
       usage: { ...EMPTY_USAGE, durationMs },
       // Plain message-likes: the reducer turns them into messages, and the "messages" stream
