@@ -5,6 +5,9 @@
  * Server-Sent Events: `token` ({"text"}), `event` (a GenerationEvent), then `result` (the output
  * contract) or `error` ({"error": {code, message}}). The response header `x-bruno-thread-id`
  * always names the thread. A client that disconnects cancels its turn (nothing of it is saved).
+ * The `Idempotency-Key` request header is the turn's `turnId` (a body `turnId` must then be the
+ * same): a resend of the thread's last turn with it gets that turn's saved result, and a JSON
+ * answer then carries `x-bruno-replayed: true` (an SSE stream says so in the result's notices).
  */
 import { randomUUID } from "node:crypto";
 import type { Context, Handler } from "hono";
@@ -22,6 +25,12 @@ import { errorBody, failureOf, failureResponse, RETRY_AFTER_S, type HttpFailure 
 
 /** The response header that names the turn's thread. */
 export const THREAD_HEADER = "x-bruno-thread-id";
+
+/** The request header that gives the turn's id (the graph input's `turnId`). */
+export const IDEMPOTENCY_HEADER = "idempotency-key";
+
+/** The response header of a JSON answer replayed from the thread's saved last turn (`TURN_REPLAYED`). */
+export const REPLAYED_HEADER = "x-bruno-replayed";
 
 /** How often an SSE stream gets a comment line (`: keep-alive`), whatever else it carries. */
 const SSE_HEARTBEAT_MS = 15_000;
@@ -44,7 +53,7 @@ export interface GenerateRequest {
 }
 
 /** Validates a request body (the parsed JSON) with the graph's own input rules; throws `InvalidInputError`. */
-export function parseGenerateRequest(body: unknown, limits: BrunoConfig["limits"]): GenerateRequest {
+export function parseGenerateRequest(body: unknown, limits: BrunoConfig["limits"], idempotencyKey?: string): GenerateRequest {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new InvalidInputError("body", 'expected a JSON object such as {"query": "…", "documents": [{"content": "…"}]}');
   }
@@ -54,6 +63,13 @@ export function parseGenerateRequest(body: unknown, limits: BrunoConfig["limits"
   }
   if (strategy !== undefined && !(typeof strategy === "string" && (THREAD_STRATEGIES as readonly string[]).includes(strategy))) {
     throw new InvalidInputError("strategy", `expected one of ${THREAD_STRATEGIES.join(", ")}, got ${JSON.stringify(strategy)}`);
+  }
+  if (idempotencyKey !== undefined) {
+    if (rest["turnId"] !== undefined && rest["turnId"] !== idempotencyKey) {
+      throw new InvalidInputError("Idempotency-Key", "the header and the body's turnId differ; send one of them, or the same id in both");
+    }
+    if (idempotencyKey.trim() === "") throw new InvalidInputError("Idempotency-Key", "the header is empty; send a non-empty id for the turn, the same on every resend of it");
+    rest["turnId"] = idempotencyKey;
   }
   return { input: parseGenerationInput(rest, limits), threadId: threadId ?? randomUUID(), strategy: strategy as ThreadStrategy | undefined };
 }
@@ -107,7 +123,7 @@ export function generateHandler(route: GenerateRoute): Handler {
   return async (c) => {
     let request: GenerateRequest;
     try {
-      request = parseGenerateRequest(await readBody(c), config.limits);
+      request = parseGenerateRequest(await readBody(c), config.limits, c.req.header(IDEMPOTENCY_HEADER));
     } catch (error) {
       return failureResponse(c, failureOf(error));
     }
@@ -129,7 +145,9 @@ export function generateHandler(route: GenerateRoute): Handler {
     }
     if (!wantsEvents(c)) {
       try {
-        return c.json(await turn.consume(), 200, threadHeader);
+        const result = await turn.consume();
+        const replayed = result.notices.some((n) => n.code === "TURN_REPLAYED");
+        return c.json(result, 200, replayed ? { ...threadHeader, [REPLAYED_HEADER]: "true" } : threadHeader);
       } catch (error) {
         const failure = turnFailure(error, admission);
         logFailure(logger, threadId, failure, error, clientGone.aborted && !admission.signal.aborted);
