@@ -4,6 +4,9 @@
  * `Retry-After`; a connection error (refused, reset, cut mid-response) is sent again at once to
  * another replica, and the replica that failed is avoided for 10 s (a passive health check, as
  * nginx's `max_fails=1 fail_timeout=10s`); a 409 THREAD_BUSY is final ("refused as busy").
+ * Every send of one message carries the same `Idempotency-Key`, so a message resent after its
+ * replica saved the turn and died before answering is answered from the saved turn
+ * (`x-bruno-replayed: true`), not run and saved a second time.
  */
 import { sleep } from "./schedule.js";
 
@@ -32,6 +35,8 @@ export interface TurnResult {
   outputTokens?: number;
   /** The last status or error, for a turn that did not succeed. */
   reason?: string;
+  /** Of a 200: answered from the thread's saved turn (`x-bruno-replayed: true`): an earlier send of it was saved. */
+  replayed?: boolean;
 }
 
 export interface ClientOptions {
@@ -91,8 +96,11 @@ export class ScaleClient {
     return pool[Math.floor(this.options.random() * pool.length)] as number;
   }
 
-  /** Sends one message of a thread until it is answered, refused as busy, or fails for good. */
-  async send(body: Record<string, unknown>): Promise<TurnResult> {
+  /**
+   * Sends one message of a thread until it is answered, refused as busy, or fails for good; every
+   * send carries `idempotencyKey` (when given) as the `Idempotency-Key` header.
+   */
+  async send(body: Record<string, unknown>, idempotencyKey?: string): Promise<TurnResult> {
     const attempts: Attempt[] = [];
     const started = this.now();
     let replica = this.pick();
@@ -105,7 +113,7 @@ export class ScaleClient {
       try {
         const response = await fetch(`${this.options.replicas[replica]}/v1/generate`, {
           method: "POST",
-          headers: { "content-type": "application/json", accept: "application/json" },
+          headers: { "content-type": "application/json", accept: "application/json", ...(idempotencyKey !== undefined ? { "idempotency-key": idempotencyKey } : {}) },
           body: JSON.stringify(body),
           signal: AbortSignal.timeout(this.requestTimeoutMs),
         });
@@ -116,7 +124,8 @@ export class ScaleClient {
         if (response.status === 200) {
           const answer = typeof json?.answer === "string" ? json.answer : "";
           const usage = json?.usage ?? {};
-          return { outcome: "answered", attempts, latencyMs: this.now() - started, answer, graphMs: Number(usage.durationMs), outputTokens: Number(usage.outputTokens) };
+          const replayed = response.headers.get("x-bruno-replayed") === "true";
+          return { outcome: "answered", attempts, latencyMs: this.now() - started, answer, graphMs: Number(usage.durationMs), outputTokens: Number(usage.outputTokens), replayed };
         }
         const code = typeof json?.error?.code === "string" ? json.error.code : `HTTP_${response.status}`;
         attempt.error = code;

@@ -1,7 +1,8 @@
 /**
  * The load generators: the conversations sent to the `bruno serve` replicas on the arrival
  * schedule (each message waits for the answer to the previous one, and each goes to a random
- * replica, so a conversation spans replicas), and the same schedule sent straight to the Ollama
+ * replica, so a conversation spans replicas; every send of a message carries its own
+ * `Idempotency-Key`), and the same schedule sent straight to the Ollama
  * test servers through a bare `ChatOllama`, for the baseline latency.
  */
 import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
@@ -19,6 +20,11 @@ export interface TurnRecord extends TurnResult {
   sentAt: number;
 }
 
+/** The `Idempotency-Key` of a message: its thread and position, the same on every resend of it. */
+export function messageKey(threadId: string, turn: number): string {
+  return `${threadId}/${turn + 1}`;
+}
+
 /** Runs every conversation at its arrival time; resolves with every turn once all are done. */
 export async function runConversations(conversations: readonly Conversation[], arrivals: readonly number[], client: ScaleClient): Promise<TurnRecord[]> {
   const records: TurnRecord[] = [];
@@ -27,7 +33,7 @@ export async function runConversations(conversations: readonly Conversation[], a
       await sleep((arrivals[i] ?? 0) - client.now());
       for (const [turn, message] of conversation.messages.entries()) {
         const sentAt = client.now();
-        const result = await client.send({ ...message, threadId: conversation.threadId });
+        const result = await client.send({ ...message, threadId: conversation.threadId }, messageKey(conversation.threadId, turn));
         records.push({ ...result, conversation: conversation.index, turn, threadId: conversation.threadId, query: message.query, sentAt });
       }
     }),

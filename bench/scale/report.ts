@@ -29,6 +29,8 @@ export interface ScaleFigures {
     retried: number;
     retriesAfter503: number;
     retriesAfterConnectionError: number;
+    /** Answered turns whose 200 came from the thread's saved turn (`x-bruno-replayed`): an earlier send had saved it. */
+    replayed: number;
     failed: number;
     failures: Record<string, number>;
   };
@@ -150,6 +152,7 @@ export function figures(records: readonly TurnRecord[], bare: readonly BareSampl
       retried: records.filter((r) => r.attempts.length > 1).length,
       retriesAfter503: extra.filter((a) => a.status === 503).length,
       retriesAfterConnectionError: extra.filter((a) => a.status === undefined).length,
+      replayed: answered.filter((r) => r.replayed === true).length,
       failed: records.filter((r) => r.outcome === "failed").length,
       failures,
     },
@@ -197,6 +200,7 @@ export function markdown(f: ScaleFigures, bareFailed: number, setup: string): st
     `| out of order / other answer saved | ${t.outOfOrder} / ${t.wrongAnswer} |`,
     `| refused as busy (409) | ${t.refusedBusy} |`,
     `| retried (sent again: ${t.retriesAfter503} after 503, ${t.retriesAfterConnectionError} after a connection error) | ${t.retried} |`,
+    `| answered from the saved turn (a resend after the turn was saved: \`x-bruno-replayed\`) | ${t.replayed} |`,
     `| failed | ${t.failed}${
       t.failed > 0
         ? ` (${Object.entries(t.failures)

@@ -2,13 +2,17 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { ScaleClient } from "../../bench/scale/client.js";
+import { messageKey } from "../../bench/scale/load.js";
 import { arrivalTimes } from "../../bench/scale/schedule.js";
 import { closedPort } from "../support/net.js";
 
-/** A replica stand-in that answers each POST with the next of `replies` (the last one repeats). */
-async function replica(replies: { status: number; body: unknown; headers?: Record<string, string> }[]): Promise<{ url: string; hits: () => number; server: Server }> {
+/** A replica stand-in that answers each POST with the next of `replies` (the last one repeats); it records each request's `Idempotency-Key`. */
+async function replica(replies: { status: number; body: unknown; headers?: Record<string, string> }[]): Promise<{ url: string; hits: () => number; keys: (string | undefined)[]; server: Server }> {
   let hits = 0;
+  const keys: (string | undefined)[] = [];
   const server = createServer((req, res) => {
+    const key = req.headers["idempotency-key"];
+    keys.push(typeof key === "string" ? key : undefined);
     req.resume();
     req.on("end", () => {
       const reply = replies[Math.min(hits, replies.length - 1)] as (typeof replies)[number];
@@ -18,7 +22,7 @@ async function replica(replies: { status: number; body: unknown; headers?: Recor
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits, server };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits, keys, server };
 }
 
 const servers: Server[] = [];
@@ -55,6 +59,21 @@ describe("the scale test's client", () => {
     ]);
     const second = await c.send({ query: "q2", threadId: "t" });
     expect(second.attempts.map((a) => a.replica)).toEqual([1]);
+  });
+
+  it("sends the same Idempotency-Key on every send of a message, and reads x-bruno-replayed of the answer", async () => {
+    const r = await replica([
+      { status: 503, body: { error: { code: "SERVER_BUSY" } }, headers: { "retry-after": "0" } },
+      { status: 200, body: { answer: "saved [1]" }, headers: { "x-bruno-replayed": "true" } },
+      { status: 200, body: { answer: "new [1]" } },
+    ]);
+    servers.push(r.server);
+    const c = client([r.url]);
+    const first = await c.send({ query: "q1", threadId: "t" }, messageKey("t", 0));
+    expect(first).toMatchObject({ outcome: "answered", answer: "saved [1]", replayed: true });
+    const second = await c.send({ query: "q2", threadId: "t" }, messageKey("t", 1));
+    expect(second).toMatchObject({ outcome: "answered", replayed: false });
+    expect(r.keys).toEqual(["t/1", "t/1", "t/2"]);
   });
 
   it("takes a 409 THREAD_BUSY as refused, without sending it again", async () => {
