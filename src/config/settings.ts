@@ -105,8 +105,8 @@ export const SETTINGS = [
     env: "BRUNO_DB_POOL_SIZE",
     path: "db.poolSize",
     schema: positiveInt,
-    default: 10,
-    doc: "PostgreSQL connections per process, at least 2: each turn in flight holds one for its thread lock, so use concurrent turns + 2",
+    default: 18,
+    doc: "PostgreSQL connections per process, at least 2: each turn in flight holds one for its thread lock, so use concurrent turns + 2 (the default fits `BRUNO_SERVE_MAX_TURNS`)",
   }),
   setting({
     env: "BRUNO_THREAD_STRATEGY",
@@ -255,7 +255,13 @@ export const SETTINGS = [
     unset: "no authentication",
     doc: "bearer token `bruno serve` requires on `/v1/*` (compared in constant time; never printed)",
   }),
-  setting({ env: "BRUNO_SERVE_MAX_TURNS", path: "serve.maxTurns", schema: positiveInt, default: 64, doc: "turns one `bruno serve` process runs or holds at once; beyond it 503 with `Retry-After`" }),
+  setting({
+    env: "BRUNO_SERVE_MAX_TURNS",
+    path: "serve.maxTurns",
+    schema: positiveInt,
+    default: 16,
+    doc: "turns one `bruno serve` process runs or holds at once; beyond it 503 with `Retry-After` (keep `BRUNO_DB_POOL_SIZE` at this + 2)",
+  }),
   setting({ env: "BRUNO_SERVE_BODY_LIMIT", path: "serve.bodyLimitBytes", schema: positiveInt, default: 8_388_608, doc: "largest request body `bruno serve` accepts, in bytes" }),
   setting({ env: "BRUNO_SERVE_GRACE_MS", path: "serve.graceMs", schema: count, default: 30_000, doc: "on SIGTERM, how long in-flight turns may finish before they are cancelled" }),
 
