@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FakeOllama } from "../src/testing/index.js";
 import { spawnProcess } from "../test/support/spawn.js";
-import { main, parseEvalArgs, UsageError, type EvalIo } from "./run.js";
+import { main, parseEvalArgs, UsageError } from "./run.js";
+import { captureIo } from "./lib/captureIo.js";
 
 let out: string;
 const servers: FakeOllama[] = [];
@@ -22,22 +23,7 @@ afterEach(async () => {
   await rm(out, { recursive: true, force: true });
 });
 
-function io(env: Record<string, string | undefined> = {}, signal?: AbortSignal): EvalIo & { stdout: { text: string }; stderr: { text: string } } {
-  const stdout = {
-    text: "",
-    write(t: string) {
-      this.text += t;
-    },
-  };
-  const stderr = {
-    text: "",
-    isTTY: false,
-    write(t: string) {
-      this.text += t;
-    },
-  };
-  return { stdout, stderr, env: { LOG_LEVEL: "silent", ...env }, ...(signal ? { signal } : {}) };
-}
+const io = captureIo;
 
 async function reports(): Promise<{ json: Record<string, unknown>; md: string; files: string[] }> {
   const files = (await readdir(out)).filter((f) => /^(routing|generation|adversarial)-/.test(f)).sort();

@@ -2,7 +2,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { main, parseEvalArgs, UsageError, type EvalIo } from "../run.js";
+import { main, parseEvalArgs, UsageError } from "../run.js";
+import { captureIo } from "./captureIo.js";
 import { scoreRouting } from "../scorers/routing.js";
 import { loadRoutingParts, routingGateFailures, routingPartsMarkdown, runRoutingParts, type PartOutcome, type RoutingRun } from "./routing.js";
 
@@ -75,22 +76,7 @@ describe("routing gates", () => {
 });
 
 describe("npm run eval -- --dataset routing", () => {
-  function io(): EvalIo & { stdout: { text: string }; stderr: { text: string } } {
-    const stdout = {
-      text: "",
-      write(t: string) {
-        this.text += t;
-      },
-    };
-    const stderr = {
-      text: "",
-      isTTY: false,
-      write(t: string) {
-        this.text += t;
-      },
-    };
-    return { stdout, stderr, env: { LOG_LEVEL: "silent" } };
-  }
+  const io = () => captureIo();
 
   it("prints both parts side by side, and --min-heldout-family gates on the held-out family accuracy", async () => {
     const ok = io();

@@ -4,43 +4,23 @@
  * connection, a full pool), an outage mid-turn, and errors that never quote the password.
  */
 import pgModule from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createGenerationGraph } from "../../src/app/createGraph.js";
-import type { BrunoConfig } from "../../src/config/config.js";
-import { openDatabase, type Database } from "../../src/persistence/database.js";
+import type { Database } from "../../src/persistence/database.js";
 import { migratePostgres } from "../../src/persistence/postgres.js";
 import { staticModelServer } from "../../src/providers/ports.js";
 import { createFakeModels, textOf, type FakeScript } from "../support/fakeModels.js";
-import { startPostgres, type PostgresCluster } from "../support/postgres.js";
+import { configFor, usePostgres } from "./pgHarness.js";
 import { ALL_MODELS, EXPLANATION_QUERY, testConfig, threadMessages } from "../graph/helpers.js";
 
 const PASSWORD = "s3cret-pw";
-let pg: PostgresCluster;
-const opened: Database[] = [];
-
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(opened.map((db) => db.close()));
-  await pg?.stop();
-});
-
-function configFor(url: string, env: Record<string, string> = {}): BrunoConfig & { dbPath: string } {
-  return { ...testConfig(env), dbPath: url };
-}
-
-async function open(url = pg.url, env: Record<string, string> = {}): Promise<Database> {
-  const db = await openDatabase(configFor(url, env));
-  opened.push(db);
-  return db;
-}
+const harness = usePostgres();
+const open = (url?: string, env: Record<string, string> = {}) => harness.open(url, env);
 
 /** A URL of a new, empty database of the cluster. */
 async function freshDatabase(name: string): Promise<string> {
-  await pg.sql(`CREATE DATABASE ${name}`);
-  return pg.url.replace(/\/postgres$/, `/${name}`);
+  await harness.pg.sql(`CREATE DATABASE ${name}`);
+  return harness.pg.url.replace(/\/postgres$/, `/${name}`);
 }
 
 function graphOn(database: Database, script: FakeScript, env: Record<string, string> = {}) {

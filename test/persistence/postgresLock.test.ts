@@ -5,9 +5,8 @@
  * failures whose text never holds the password.
  */
 import { inspect } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createGenerationGraph } from "../../src/app/createGraph.js";
-import type { BrunoConfig } from "../../src/config/config.js";
 import { isDatabaseError } from "../../src/domain/errors.js";
 import { openDatabase, type Database } from "../../src/persistence/database.js";
 import { THREAD_LOCK_NAMESPACE } from "../../src/persistence/pgLock.js";
@@ -15,31 +14,12 @@ import { staticModelServer } from "../../src/providers/ports.js";
 import { isThreadBusyError } from "../../src/runtime/threadLock.js";
 import { createFakeModels, textOf, type FakeScript } from "../support/fakeModels.js";
 import { closedPort } from "../support/net.js";
-import { startPostgres, type PostgresCluster } from "../support/postgres.js";
+import { configFor, usePostgres } from "./pgHarness.js";
 import { ALL_MODELS, EXPLANATION_QUERY, testConfig, threadMessages } from "../graph/helpers.js";
 
 const PASSWORD = "s3cret-pw";
-let pg: PostgresCluster;
-const opened: Database[] = [];
-
-beforeAll(async () => {
-  pg = await startPostgres();
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all(opened.map((db) => db.close()));
-  await pg?.stop();
-});
-
-function configFor(url: string, env: Record<string, string> = {}): BrunoConfig & { dbPath: string } {
-  return { ...testConfig(env), dbPath: url };
-}
-
-async function open(env: Record<string, string> = {}, url = pg.url): Promise<Database> {
-  const db = await openDatabase(configFor(url, env));
-  opened.push(db);
-  return db;
-}
+const harness = usePostgres();
+const open = (env: Record<string, string> = {}, url?: string) => harness.open(url, env);
 
 function graphOn(database: Database, script: FakeScript) {
   const fake = createFakeModels(script);
@@ -96,7 +76,7 @@ describe("the advisory thread lock", () => {
   it("a lock whose connection is killed aborts `lost` with DB_UNAVAILABLE, and the thread is free for another session at once", async () => {
     const [a, b] = [await open(), await open()];
     const lease = await a.lock.acquire("killed-1", { timeoutMs: 1_000 });
-    const terminated = await pg.sql(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND classid = ${THREAD_LOCK_NAMESPACE} AND granted`);
+    const terminated = await harness.pg.sql(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND classid = ${THREAD_LOCK_NAMESPACE} AND granted`);
     expect(terminated.split("\n")).toEqual(["t"]);
     await new Promise<void>((resolve) => (lease.lost.aborted ? resolve() : lease.lost.addEventListener("abort", () => resolve(), { once: true })));
     expect(isDatabaseError(lease.lost.reason)).toBe(true);
@@ -139,14 +119,14 @@ describe("outages and failures", () => {
     const turn = graph.invoke({ query: "second question?", model: "llama3.1:8b" }, thread("outage"));
     turn.catch(() => undefined);
     await fake.waitForCall(1);
-    await pg.crash();
+    await harness.pg.crash();
     const error = await turn.catch((e: unknown) => e);
     open_();
     expect(error).toMatchObject({ code: "DB_UNAVAILABLE" });
     expect(allTextOf(error)).not.toContain(PASSWORD);
     await expect(db.ping()).rejects.toMatchObject({ code: "DB_UNAVAILABLE" });
 
-    await pg.start();
+    await harness.pg.start();
     await db.ping();
     const out = await graph.invoke({ query: "third question?", model: "llama3.1:8b" }, thread("outage"));
     expect(out.answer).toBe("After the outage.");
@@ -164,7 +144,7 @@ describe("outages and failures", () => {
   });
 
   it("a missing database, a malformed URL and a pool of one are CONFIG_INVALID, without the password", async () => {
-    const cases = [pg.url.replace(/\/postgres$/, "/no_such_db"), `postgres://bruno:${PASSWORD}@[not-a-host/postgres`, { url: pg.url, env: { BRUNO_DB_POOL_SIZE: "1" } }];
+    const cases = [harness.pg.url.replace(/\/postgres$/, "/no_such_db"), `postgres://bruno:${PASSWORD}@[not-a-host/postgres`, { url: harness.pg.url, env: { BRUNO_DB_POOL_SIZE: "1" } }];
     for (const item of cases) {
       const { url, env } = typeof item === "string" ? { url: item, env: {} } : item;
       const error = await openDatabase(configFor(url, env)).catch((e: unknown) => e);
