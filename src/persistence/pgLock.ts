@@ -21,6 +21,7 @@
 import type { Pool, PoolClient } from "pg";
 import { CancelledError, DatabaseError, type BrunoError } from "../domain/errors.js";
 import { ThreadBusyError, type AcquireOptions, type ThreadLease, type ThreadLock } from "../runtime/threadLock.js";
+import { sleep } from "../runtime/sleep.js";
 
 /** First key of every thread lock (`"BRNO"`); the second is `hashtext(thread_id)`. */
 export const THREAD_LOCK_NAMESPACE = 0x42524e4f;
@@ -43,20 +44,6 @@ export interface PostgresThreadLockOptions {
 interface Held {
   threadId: string;
   release(): Promise<void>;
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new CancelledError("the run was cancelled while waiting for its thread"));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 export class PostgresThreadLock implements ThreadLock {
@@ -94,7 +81,7 @@ export class PostgresThreadLock implements ThreadLock {
         if (sawBusy) throw new ThreadBusyError(threadId, strategy, options.timeoutMs);
         throw new DatabaseError("query", this.options.poolFullMessage(threadId, Date.now() - started), { details: { threadId } });
       }
-      await sleep(Math.min(left, backoff * (0.5 + Math.random())), options.signal);
+      await sleep(Math.min(left, backoff * (0.5 + Math.random())), options.signal, "the run was cancelled while waiting for its thread");
       backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
     }
   }

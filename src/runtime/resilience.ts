@@ -16,6 +16,7 @@ import type { BrunoConfig } from "../config/config.js";
 import type { CircuitStateName, ResilienceEvent } from "../domain/events.js";
 import { CancelledError, CircuitOpenError, ServerError, isBrunoError } from "../domain/errors.js";
 import { countsAgainstCircuit, failsOver, isRetryable } from "./failurePolicy.js";
+import { sleep } from "./sleep.js";
 
 function stateName(state: CircuitState): CircuitStateName {
   switch (state) {
@@ -186,7 +187,7 @@ export class Resilience {
           // The caller's time for this model is spent: no retry it could not wait for.
           if (options.retryWithinMs !== undefined && performance.now() + delayMs - started >= options.retryWithinMs) throw error;
           this.emit({ type: "retry", host, model, attempt, delayMs, code: isBrunoError(error) ? error.code : "UNKNOWN" }, options.onEvent);
-          await sleep(delayMs, signal);
+          await sleep(delayMs, signal, "the run was cancelled during a retry's backoff");
         }
       }
     } finally {
@@ -242,19 +243,4 @@ export class Resilience {
       run.catch(() => undefined);
     }
   }
-}
-
-/** Waits `ms`, or rejects with `CancelledError` as soon as `signal` aborts (and clears its timer). */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new CancelledError("the run was cancelled during a retry's backoff", { cause: signal.reason }));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
