@@ -20,6 +20,7 @@ import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { CancelledError, DatabaseError } from "../domain/errors.js";
 import { InProcessThreadLock, ThreadBusyError, type AcquireOptions, type ThreadLease, type ThreadLock } from "../runtime/threadLock.js";
+import { sleep } from "../runtime/sleep.js";
 
 /** The table of leases, in the checkpointer's file. */
 export const LOCK_TABLE = "bruno_thread_locks";
@@ -55,19 +56,8 @@ const CANCELLED = "the run was cancelled while waiting for its thread";
  * process alive (a turn waiting for its thread is work in progress); the heartbeat's does not.
  */
 function pause(ms: number, signals: readonly (AbortSignal | undefined)[]): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const live = signals.filter((s): s is AbortSignal => s !== undefined);
-    const settle = (cancelled: boolean) => {
-      clearTimeout(timer);
-      for (const s of live) s.removeEventListener("abort", onAbort);
-      if (cancelled) reject(new CancelledError(CANCELLED));
-      else resolve();
-    };
-    const onAbort = () => settle(true);
-    const timer = setTimeout(() => settle(false), ms);
-    if (live.some((s) => s.aborted)) return settle(true);
-    for (const s of live) s.addEventListener("abort", onAbort, { once: true });
-  });
+  const live = signals.filter((s): s is AbortSignal => s !== undefined);
+  return sleep(ms, live.length > 0 ? AbortSignal.any(live) : undefined, CANCELLED);
 }
 
 /** A lease held by this process. */
